@@ -1,0 +1,59 @@
+"""The typed per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from hub.auth.principal import Principal
+from hub.auth.scopes import Scope
+from hub.runtime import Runtime
+
+
+@dataclass
+class Context:
+    """Who is asking, the process runtime, and the request's read session."""
+
+    request: Request
+    principal: Principal
+    runtime: Runtime
+    _read_session: AsyncSession | None = field(default=None, repr=False)
+
+    @property
+    def read_session(self) -> AsyncSession:
+        """A session for queries, opened on first use and closed when the request ends."""
+        if self._read_session is None:
+            self._read_session = self.runtime.session_factory()
+        return self._read_session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """The unit of work of one mutation: commits at the end or rolls back on error."""
+        async with self.runtime.session_factory() as session, session.begin():
+            yield session
+
+    async def close(self) -> None:
+        """Releases the read session."""
+        if self._read_session is not None:
+            await self._read_session.close()
+            self._read_session = None
+
+    def require(self, scope: Scope) -> None:
+        """Raises a FORBIDDEN GraphQL error unless the token grants the scope."""
+        if not self.principal.has(scope):
+            raise Forbidden(f"this operation needs the scope '{scope.value}'")
+
+
+class Forbidden(Exception):
+    """The caller's token does not allow this; surfaces with extensions.code FORBIDDEN."""
+
+    extensions: ClassVar[dict[str, str]] = {"code": "FORBIDDEN"}
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,34 @@
+"""Schema assembly: each domain contributes query and mutation classes, combined here."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.federation import Schema
+from strawberry.tools import merge_types
+
+from hub.config import Settings
+from hub.graphql.errors import HubMaskErrors
+from hub.graphql.me import MeQuery
+
+# The explicit list of what the API is made of; a new domain adds its classes here.
+QUERIES: tuple[type, ...] = (MeQuery,)
+MUTATIONS: tuple[type, ...] = ()
+
+
+def build_schema(settings: Settings | None = None) -> Schema:
+    """Builds the federation v2 schema from the domains' query and mutation classes."""
+    query = merge_types("Query", QUERIES)
+    mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+    extensions: list[type[SchemaExtension]] = [HubMaskErrors]
+    return Schema(
+        query=query,
+        mutation=mutation,
+        extensions=extensions,
+        config=strawberry.schema.config.StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def print_sdl() -> str:
+    """The schema in SDL, as `hub schema` prints it."""
+    return build_schema().as_str()
