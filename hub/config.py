@@ -35,6 +35,7 @@ class Settings:
     external: ExternalIssuer | None = None
     signing_alg: str = "ES256"
     log_sql: bool = False
+    require_https: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -86,7 +87,8 @@ class Settings:
             env=hub_env,
             external=external,
             signing_alg=alg,
-            log_sql=env.get("HUB_LOG_SQL", "") in ("1", "true", "yes"),
+            log_sql=_flag(env, "HUB_LOG_SQL", default=False),
+            require_https=_flag(env, "HUB_REQUIRE_HTTPS", default=hub_env == "production"),
         )
 
 
@@ -101,6 +103,17 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise SettingsError(f"{name}={raw!r}: must be at least {minimum}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r}: expected true or false")
 
 
 def _normalise_database_url(url: str) -> str:

@@ -39,9 +39,13 @@ async def token(request: Request) -> Response:
         form = dict(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False))
     except UnicodeDecodeError:
         return _oauth_error(400, "invalid_request", "the body is not UTF-8")
+    if runtime.settings.require_https and request.url.scheme != "https":
+        return _oauth_error(400, "invalid_request", "the token endpoint requires https")
     token_request = TokenRequest(
         method=request.method,
-        uri=str(request.url),
+        # authlib refuses plain-http URIs outside localhost by itself; the transport policy
+        # is decided above from configuration (TLS usually ends at a proxy in front).
+        uri=str(request.url.replace(scheme="https")),
         headers=request.headers,
         form=form,
     )

@@ -1,0 +1,40 @@
+# `make run` serves the hub with demo data; `make test` runs the whole suite.
+# Both create .venv on first use, so a fresh clone needs nothing else.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-fast lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/hub db upgrade
+	$(BIN)/hub serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check hub tests benchmarks migrations
+	$(BIN)/ruff format --check hub tests benchmarks migrations
+
+format: $(STAMP)
+	$(BIN)/ruff format hub tests benchmarks migrations
+	$(BIN)/ruff check --fix hub tests benchmarks migrations
+
+bench: $(STAMP)
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) hub.db hub.db-wal hub.db-shm .pytest_cache .ruff_cache

@@ -1,0 +1,221 @@
+"""Shared fixtures: migrated databases on SQLite and PostgreSQL, the app, real tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.applications import Starlette
+
+from hub import migrate
+from hub.app import create_app
+from hub.auth import clients
+from hub.config import Settings
+from hub.db import create_engine, create_session_factory, unit_of_work
+from hub.models import metadata
+from tests.support import TEST_ISSUER, RegisteredClient
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_admin_url() -> str | None:
+    """The PostgreSQL server to test against, or None when there is none to reach."""
+    url = os.environ.get("HUB_TEST_POSTGRES_URL")
+    if url:
+        return url
+
+    async def probe() -> bool:
+        engine = create_async_engine(DEFAULT_POSTGRES_URL)
+        try:
+            async with asyncio.timeout(3):
+                async with engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+        finally:
+            await engine.dispose()
+
+    return DEFAULT_POSTGRES_URL if asyncio.run(probe()) else None
+
+
+POSTGRES_ADMIN_URL = _postgres_admin_url()
+
+
+def blocking(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Runs blocking code (alembic, asyncio.run) in a thread: fixtures may be inside the loop."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(fn, *args, **kwargs).result()
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _admin_execute(statement: str) -> None:
+    assert POSTGRES_ADMIN_URL is not None
+    engine = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """The PostgreSQL admin URL; missing PostgreSQL fails in CI and skips elsewhere."""
+    if POSTGRES_ADMIN_URL is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is required in CI: set HUB_TEST_POSTGRES_URL")
+        pytest.skip("no PostgreSQL reachable (set HUB_TEST_POSTGRES_URL)")
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def fresh_postgres_database(postgres_server_url: str) -> Iterator[Callable[[], str]]:
+    """Makes empty PostgreSQL databases on demand; drops them at the end of the session."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"hub_test_{uuid.uuid4().hex[:12]}"
+        blocking(asyncio.run, _admin_execute(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return _with_database(postgres_server_url, name)
+
+    yield make
+    for name in created:
+        blocking(asyncio.run, _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test copies it instead of migrating again."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    blocking(migrate.upgrade, database_url=f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(fresh_postgres_database: Callable[[], str]) -> str:
+    """One migrated PostgreSQL database reused by every test (emptied between tests)."""
+    url = fresh_postgres_database()
+    blocking(migrate.upgrade, database_url=url)
+    return url
+
+
+async def _truncate_all(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    if not tables:
+        return
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "hub.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+    else:
+        url: str = request.getfixturevalue("postgres_template")
+        await _truncate_all(url)
+        yield url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings of a test hub on the test database."""
+    return Settings(database_url=database_url, issuer=TEST_ISSUER, env="test")
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    """The hub's ASGI app with its lifespan running."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=TEST_ISSUER) as client:
+        yield client
+
+
+@pytest.fixture
+def register_client(settings: Settings) -> Callable[..., Awaitable[RegisteredClient]]:
+    """Creates OAuth2 clients the way `hub clients create` does."""
+
+    async def register(
+        *, name: str = "test client", scopes: str, enterprise: str | None = None
+    ) -> RegisteredClient:
+        engine = create_engine(settings)
+        try:
+            async with unit_of_work(create_session_factory(engine)) as session:
+                created = await clients.create(
+                    session=session, name=name, scopes=scopes, enterprise_code=enterprise
+                )
+        finally:
+            await engine.dispose()
+        return RegisteredClient(created.client_id, created.client_secret)
+
+    return register
+
+
+@pytest.fixture
+def get_token(
+    http: httpx.AsyncClient, register_client: Callable[..., Awaitable[RegisteredClient]]
+) -> Callable[..., Awaitable[str]]:
+    """Registers a client and obtains an access token from /oauth/token, like a client."""
+
+    async def token(*, scopes: str, enterprise: str | None = None, name: str = "test") -> str:
+        registered = await register_client(name=name, scopes=scopes, enterprise=enterprise)
+        response = await http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(registered.client_id, registered.client_secret),
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    return token
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """Posts a GraphQL operation with a bearer token and returns the JSON body."""
+
+    async def run(
+        query: str, *, token: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        response = await http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code in (200, 400), response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return run
