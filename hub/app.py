@@ -14,6 +14,7 @@ from hub.config import Settings
 from hub.graphql.endpoint import GraphQLEndpoint
 from hub.graphql.schema import build_schema
 from hub.runtime import Runtime
+from hub.standards import routes as standards_routes
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         *auth_routes.ROUTES,
+        *standards_routes.ROUTES,
         *health.ROUTES,
     ]
     app = Starlette(routes=routes, middleware=[], lifespan=lifespan)

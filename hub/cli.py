@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from hub import migrate
@@ -188,6 +189,208 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _standards_errors(exc: Exception) -> CommandError:
+    from hub.standards.errors import StandardsErrors
+
+    items = exc.errors if isinstance(exc, StandardsErrors) else [exc]
+    lines = [
+        f"{e.code.value}{' at ' + e.path if e.path else ''}: {e.message}"  # type: ignore[attr-defined]
+        for e in items
+    ]
+    return CommandError("refused:\n  " + "\n  ".join(lines))
+
+
+def _ensure_standard_for_file(session: Any, path: Path) -> Any:
+    from hub.standards import service
+    from hub.standards.errors import StandardsError
+    from hub.standards.shipped import METADATA_FILE
+
+    async def ensure() -> None:
+        standard_id = path.parent.name
+        try:
+            await service.get_standard(session=session, standard_id=standard_id)
+        except StandardsError:
+            meta_path = path.parent / METADATA_FILE
+            if not meta_path.exists():
+                raise
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            await service.create_standard(
+                session=session,
+                standard_id=standard_id,
+                title=meta["title"],
+                owner=meta["owner"],
+                description=meta.get("description", ""),
+                compatibility=meta.get("compatibility", "BACKWARD"),
+                actor="cli",
+            )
+
+    return ensure()
+
+
+def cmd_standards_publish(args: argparse.Namespace) -> int:
+    """Publishes standard version files (standards/<id>/<version>.json) or all shipped ones."""
+    from hub.standards import service, shipped
+    from hub.standards.errors import StandardsError, StandardsErrors
+
+    ensure_schema_current(_settings())
+    if args.shipped:
+        try:
+            outcomes = _run_with_session(
+                lambda session: shipped.publish_shipped(session=session, actor="cli")
+            )
+        except (StandardsError, StandardsErrors) as exc:
+            raise _standards_errors(exc) from exc
+        for outcome in outcomes:
+            print(f"{outcome.ref}: {'already published' if outcome.duplicate else 'published'}")
+        return 0
+    if not args.files:
+        raise CommandError("name version files (standards/<id>/<version>.json) or --shipped")
+
+    async def work(session: Any) -> list[str]:
+        lines = []
+        for name in args.files:
+            version = shipped.read_version_file(Path(name))
+            await _ensure_standard_for_file(session, version.path)
+            result = await service.publish_version(
+                session=session,
+                standard_id=version.standard_id,
+                version=version.version,
+                schema=version.schema,
+                actor="cli",
+            )
+            state = "already published" if result.duplicate else "published"
+            lines.append(f"{result.version.ref}: {state} (sha256 {result.version.content_hash})")
+        return lines
+
+    try:
+        for line in _run_with_session(work):
+            print(line)
+    except (StandardsError, StandardsErrors) as exc:
+        raise _standards_errors(exc) from exc
+    except (OSError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    return 0
+
+
+def cmd_standards_check(args: argparse.Namespace) -> int:
+    """Prints the compatibility report of a version file; exit 1 when incompatible."""
+    from hub.standards import service, shipped
+    from hub.standards.errors import StandardsError, StandardsErrors
+
+    ensure_schema_current(_settings())
+    try:
+        version = shipped.read_version_file(Path(args.file))
+    except (OSError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    try:
+        check = _run_with_session(
+            lambda session: service.check_compatibility(
+                session=session,
+                standard_id=version.standard_id,
+                version=version.version,
+                schema=version.schema,
+            )
+        )
+    except (StandardsError, StandardsErrors) as exc:
+        raise _standards_errors(exc) from exc
+    report = check.report
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        against = ", ".join(check.against) or "nothing (first version of its major line)"
+        verdict = "compatible" if report.compatible else "INCOMPATIBLE"
+        print(f"{version.standard_id}@{version.version} under {report.mode.value}: {verdict}")
+        print(f"checked against: {against}")
+        for change in report.changes:
+            mark = "NO " if change in report.incompatible_changes else "ok "
+            print(f"  {mark} {change.pointer or '/'}  {change.kind}: {change.message}")
+    return 0 if report.compatible else 1
+
+
+def cmd_standards_list(args: argparse.Namespace) -> int:
+    """Lists standards and their versions."""
+    from hub.standards import service
+
+    ensure_schema_current(_settings())
+
+    async def work(session: Any) -> list[dict[str, Any]]:
+        result = []
+        for standard in await service.list_standards(session=session):
+            versions = await service.list_versions(session=session, standard_id=standard.id)
+            result.append(
+                {
+                    "id": standard.id,
+                    "title": standard.title,
+                    "owner": standard.owner,
+                    "compatibility": standard.compatibility,
+                    "versions": [{"version": v.version, "state": v.state} for v in versions],
+                }
+            )
+        return result
+
+    rows = _run_with_session(work)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for row in rows:
+            versions = ", ".join(f"{v['version']} {v['state']}" for v in row["versions"])
+            print(f"{row['id']:24} {row['compatibility']:20} {versions}  — {row['title']}")
+    return 0
+
+
+def cmd_standards_show(args: argparse.Namespace) -> int:
+    """Prints one version's schema (newest published when no version is given)."""
+    from hub.standards import service
+    from hub.standards.errors import StandardsError, StandardsErrors
+
+    ensure_schema_current(_settings())
+
+    async def work(session: Any) -> dict[str, Any]:
+        resolved = await service.resolve(session=session, ref=args.ref)
+        row = resolved.version
+        return {
+            "standard": row.standard_id,
+            "version": row.version,
+            "state": row.state,
+            "content_hash": row.content_hash,
+            "successor": row.successor,
+            "schema": row.schema,
+        }
+
+    try:
+        print(json.dumps(_run_with_session(work), indent=2, ensure_ascii=False))
+    except (StandardsError, StandardsErrors) as exc:
+        raise _standards_errors(exc) from exc
+    return 0
+
+
+def cmd_standards_transition(args: argparse.Namespace) -> int:
+    """Deprecates or retires a version named as id@x.y.z."""
+    from hub.standards import service
+    from hub.standards.errors import StandardsError, StandardsErrors
+
+    ensure_schema_current(_settings())
+    standard_id, _, version = args.ref.partition("@")
+    if not version:
+        raise CommandError("name the version as id@x.y.z")
+
+    async def work(session: Any) -> Any:
+        if args.standards == "deprecate":
+            return await service.deprecate_version(
+                session=session, standard_id=standard_id, version=version
+            )
+        return await service.retire_version(
+            session=session, standard_id=standard_id, version=version, successor=args.successor
+        )
+
+    try:
+        row = _run_with_session(work)
+    except (StandardsError, StandardsErrors) as exc:
+        raise _standards_errors(exc) from exc
+    print(f"{row.ref}: {row.state}")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     """Prints the GraphQL schema (SDL)."""
     from hub.graphql.schema import print_sdl
@@ -237,6 +440,31 @@ def build_parser() -> argparse.ArgumentParser:
         dest="keys", required=True
     )
     keys.add_parser("rotate", help="add a new signing key").set_defaults(func=cmd_keys_rotate)
+
+    st = sub.add_parser("standards", help="data-standard registry").add_subparsers(
+        dest="standards", required=True
+    )
+    st_list = st.add_parser("list", help="list standards and versions")
+    st_list.add_argument("--json", action="store_true")
+    st_list.set_defaults(func=cmd_standards_list)
+    st_show = st.add_parser("show", help="print a version: ID (newest) or ID@x.y.z")
+    st_show.add_argument("ref")
+    st_show.set_defaults(func=cmd_standards_show)
+    st_pub = st.add_parser("publish", help="publish standards/<id>/<version>.json files")
+    st_pub.add_argument("files", nargs="*")
+    st_pub.add_argument("--shipped", action="store_true", help="every shipped standard")
+    st_pub.set_defaults(func=cmd_standards_publish)
+    st_check = st.add_parser("check", help="compatibility report of a version file")
+    st_check.add_argument("file")
+    st_check.add_argument("--json", action="store_true")
+    st_check.set_defaults(func=cmd_standards_check)
+    st_dep = st.add_parser("deprecate", help="deprecate ID@x.y.z")
+    st_dep.add_argument("ref")
+    st_dep.set_defaults(func=cmd_standards_transition)
+    st_ret = st.add_parser("retire", help="retire ID@x.y.z naming its successor")
+    st_ret.add_argument("ref")
+    st_ret.add_argument("--successor", required=True)
+    st_ret.set_defaults(func=cmd_standards_transition)
 
     sub.add_parser("schema", help="print the GraphQL SDL").set_defaults(func=cmd_schema)
     return parser

@@ -10,6 +10,7 @@ from hub.auth.keys import KeyStore
 from hub.auth.tokens import TokenVerifier
 from hub.config import Settings
 from hub.db import create_engine, create_session_factory
+from hub.standards.service import ValidatorCache
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Runtime:
     session_factory: async_sessionmaker[AsyncSession]
     keys: KeyStore
     verifier: TokenVerifier
+    validators: ValidatorCache
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -33,7 +35,7 @@ class Runtime:
             token_ttl_seconds=settings.token_ttl_seconds,
         )
         verifier = TokenVerifier.create(settings=settings, keys=keys)
-        return cls(settings, engine, session_factory, keys, verifier)
+        return cls(settings, engine, session_factory, keys, verifier, ValidatorCache())
 
     async def start(self) -> None:
         """Loads (or creates) the signing keys."""

@@ -1,0 +1,500 @@
+"""Registry service: standards, versions, their lifecycle, and resolution for declarations.
+
+Functions are keyword-only and never commit: the caller's unit of work owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.canonical import canonical_json, content_hash
+from hub.standards.compatibility import (
+    CompatibilityMode,
+    CompatibilityReport,
+    check_against_history,
+)
+from hub.standards.errors import StandardErrorCode, StandardsError, StandardsErrors
+from hub.standards.models import Standard, StandardVersion, VersionState
+from hub.standards.refs import ref_targets
+from hub.standards.validation import (
+    INTERNAL_BASE,
+    CompiledValidator,
+    check_schema,
+    compile_validator,
+    schema_uri,
+)
+from hub.standards.versions import SemVer, check_standard_id, parse_ref, parse_version
+
+# States whose content is fixed and may be referenced or validated against.
+FIXED_STATES = (VersionState.PUBLISHED, VersionState.DEPRECATED, VersionState.RETIRED)
+REFERENCEABLE_STATES = (VersionState.PUBLISHED, VersionState.DEPRECATED)
+_MAX_SCHEMA_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """A published version; `duplicate` when identical content was already published."""
+
+    version: StandardVersion
+    duplicate: bool
+    report: CompatibilityReport | None
+
+
+@dataclass(frozen=True)
+class CompatibilityCheck:
+    """The report of a candidate schema against the versions it must stay compatible with."""
+
+    standard: Standard
+    version: SemVer
+    against: tuple[str, ...]
+    report: CompatibilityReport
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The version a declaration will be validated against, with any warnings."""
+
+    version: StandardVersion
+    warnings: tuple[str, ...] = field(default=())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _mode(standard: Standard) -> CompatibilityMode:
+    return CompatibilityMode(standard.compatibility)
+
+
+async def create_standard(
+    *,
+    session: AsyncSession,
+    standard_id: str,
+    title: str,
+    owner: str,
+    description: str = "",
+    compatibility: str = CompatibilityMode.BACKWARD.value,
+    actor: str,
+) -> Standard:
+    """Creates a standard; refuses an id that exists already."""
+    check_standard_id(standard_id)
+    try:
+        mode = CompatibilityMode(compatibility)
+    except ValueError as exc:
+        modes = ", ".join(m.value for m in CompatibilityMode)
+        raise StandardsError(
+            StandardErrorCode.INVALID_INPUT,
+            f"compatibility {compatibility!r} is not one of {modes}",
+            "/compatibility",
+        ) from exc
+    if not title.strip() or not owner.strip():
+        raise StandardsError(
+            StandardErrorCode.INVALID_INPUT, "a standard needs a title and an owning department"
+        )
+    if await session.get(Standard, standard_id) is not None:
+        raise StandardsError(
+            StandardErrorCode.STANDARD_EXISTS, f"standard {standard_id!r} exists already"
+        )
+    standard = Standard(
+        id=standard_id,
+        title=title.strip(),
+        description=description,
+        owner=owner.strip(),
+        compatibility=mode.value,
+        created_at=_now(),
+        created_by=actor,
+    )
+    session.add(standard)
+    await session.flush()
+    return standard
+
+
+async def get_standard(*, session: AsyncSession, standard_id: str) -> Standard:
+    """Gets a standard by id or raises UNKNOWN_STANDARD."""
+    standard = await session.get(Standard, standard_id)
+    if standard is None:
+        raise StandardsError(
+            StandardErrorCode.UNKNOWN_STANDARD, f"there is no standard {standard_id!r}"
+        )
+    return standard
+
+
+async def list_standards(*, session: AsyncSession) -> list[Standard]:
+    """Lists every standard by id."""
+    return list(await session.scalars(select(Standard).order_by(Standard.id)))
+
+
+async def list_versions(
+    *, session: AsyncSession, standard_id: str, include_drafts: bool = True
+) -> list[StandardVersion]:
+    """Lists a standard's versions, oldest first."""
+    query = select(StandardVersion).where(StandardVersion.standard_id == standard_id)
+    if not include_drafts:
+        query = query.where(StandardVersion.state != VersionState.DRAFT.value)
+    query = query.order_by(StandardVersion.major, StandardVersion.minor, StandardVersion.patch)
+    return list(await session.scalars(query))
+
+
+async def get_version(
+    *, session: AsyncSession, standard_id: str, version: str
+) -> StandardVersion:
+    """Gets one version or raises UNKNOWN_VERSION."""
+    row = await session.scalar(
+        select(StandardVersion).where(
+            StandardVersion.standard_id == standard_id, StandardVersion.version == version
+        )
+    )
+    if row is None:
+        raise StandardsError(
+            StandardErrorCode.UNKNOWN_VERSION, f"{standard_id} has no version {version!r}"
+        )
+    return row
+
+
+def _check_schema_document(schema: Any) -> dict[str, Any]:
+    if not isinstance(schema, dict):
+        raise StandardsError(
+            StandardErrorCode.INVALID_SCHEMA, "a standard's schema must be a JSON object", ""
+        )
+    if len(canonical_json(schema)) > _MAX_SCHEMA_BYTES:
+        raise StandardsError(StandardErrorCode.INVALID_SCHEMA, "the schema is larger than 512 KiB")
+    issues = check_schema(schema)
+    if issues:
+        raise StandardsErrors(
+            [
+                StandardsError(StandardErrorCode.INVALID_SCHEMA, issue.message, issue.path)
+                for issue in issues
+            ]
+        )
+    if "$id" in schema:
+        raise StandardsError(
+            StandardErrorCode.INVALID_SCHEMA,
+            "leave out $id: the registry assigns /standards/<id>/<version>",
+            "/$id",
+        )
+    return schema
+
+
+async def _referenceable(session: AsyncSession) -> dict[str, dict[str, Any]]:
+    rows = await session.execute(
+        select(StandardVersion.standard_id, StandardVersion.version, StandardVersion.schema).where(
+            StandardVersion.state.in_([s.value for s in REFERENCEABLE_STATES])
+        )
+    )
+    return {schema_uri(sid, version): schema for sid, version, schema in rows}
+
+
+async def _check_refs(
+    *, session: AsyncSession, schema: dict[str, Any], uri: str
+) -> dict[str, dict[str, Any]]:
+    """Every $ref must land on a published version in the registry; returns the registry."""
+    available = await _referenceable(session)
+    errors: list[StandardsError] = []
+    for target in ref_targets(schema=schema, uri=uri):
+        if target.document == uri:
+            continue
+        if not target.document.startswith(INTERNAL_BASE + "/"):
+            errors.append(
+                StandardsError(
+                    StandardErrorCode.REMOTE_REF,
+                    f"$ref {target.ref!r} points outside the registry; references are never "
+                    "fetched: use /standards/<id>/<version>#/...",
+                    target.pointer,
+                )
+            )
+        elif target.document not in available:
+            errors.append(
+                StandardsError(
+                    StandardErrorCode.UNRESOLVED_REF,
+                    f"$ref {target.ref!r} names no published standard version",
+                    target.pointer,
+                )
+            )
+    if errors:
+        raise StandardsErrors(errors)
+    return available
+
+
+def _resolver(resources: Mapping[str, dict[str, Any]]) -> Any:
+    def resolve(ref: str) -> dict[str, Any]:
+        uri = urljoin(INTERNAL_BASE + "/", ref) if not ref.startswith("http") else ref
+        return resources[uri.split("#", 1)[0]]
+
+    return resolve
+
+
+async def _history(
+    *, session: AsyncSession, standard: Standard, version: SemVer
+) -> list[StandardVersion]:
+    """The fixed versions of the same major line below `version`, oldest first."""
+    rows = await list_versions(session=session, standard_id=standard.id, include_drafts=False)
+    return [
+        r
+        for r in rows
+        if r.major == version.major and SemVer(r.major, r.minor, r.patch) < version
+    ]
+
+
+async def check_compatibility(
+    *, session: AsyncSession, standard_id: str, version: str, schema: Any
+) -> CompatibilityCheck:
+    """Checks a candidate schema (never saved) against the versions it must be compatible with."""
+    standard = await get_standard(session=session, standard_id=standard_id)
+    semver = parse_version(version)
+    schema = _check_schema_document(schema)
+    uri = schema_uri(standard_id, str(semver))
+    resources = await _check_refs(session=session, schema=schema, uri=uri)
+    history = await _history(session=session, standard=standard, version=semver)
+    mode = _mode(standard)
+    if semver.minor == 0 and semver.patch == 0:
+        # A new major line may break; the report still lists the changes against the last
+        # version of the previous major, for information.
+        rows = await list_versions(session=session, standard_id=standard_id, include_drafts=False)
+        earlier = [r for r in rows if r.major < semver.major]
+        history = earlier[-1:]
+        mode = CompatibilityMode.NONE
+    elif not mode.transitive:
+        history = history[-1:]
+    report = check_against_history(
+        history=[(r.version, r.schema) for r in history],
+        new=schema,
+        mode=mode,
+        resolve=_resolver(resources),
+    )
+    return CompatibilityCheck(
+        standard=standard,
+        version=semver,
+        against=tuple(r.version for r in history),
+        report=report,
+    )
+
+
+async def publish_version(
+    *,
+    session: AsyncSession,
+    standard_id: str,
+    version: str,
+    schema: Any | None = None,
+    actor: str,
+) -> PublishResult:
+    """Publishes a version (from the given schema or the saved draft) after every check."""
+    standard = await get_standard(session=session, standard_id=standard_id)
+    semver = parse_version(version)
+    existing = await session.scalar(
+        select(StandardVersion).where(
+            StandardVersion.standard_id == standard_id, StandardVersion.version == str(semver)
+        )
+    )
+    if schema is None:
+        if existing is None or existing.state != VersionState.DRAFT.value:
+            raise StandardsError(
+                StandardErrorCode.INVALID_INPUT,
+                f"no schema given and {standard_id}@{semver} is not a saved draft",
+                "/schema",
+            )
+        schema = existing.schema
+    schema = _check_schema_document(schema)
+    digest = content_hash(schema)
+    if existing is not None and existing.state != VersionState.DRAFT.value:
+        if existing.content_hash == digest:
+            return PublishResult(version=existing, duplicate=True, report=None)
+        raise StandardsError(
+            StandardErrorCode.VERSION_EXISTS,
+            f"{standard_id}@{semver} is published with different content "
+            f"(sha256 {existing.content_hash[:12]}…); publish a new version instead",
+        )
+    check = await check_compatibility(
+        session=session, standard_id=standard_id, version=str(semver), schema=schema
+    )
+    if not check.report.compatible:
+        mode = check.report.mode.value
+        raise StandardsErrors(
+            [
+                StandardsError(
+                    StandardErrorCode.INCOMPATIBLE,
+                    f"not {mode} compatible with {change.against or 'the previous version'}: "
+                    f"{change.message}",
+                    change.pointer,
+                )
+                for change in check.report.incompatible_changes
+            ]
+        )
+    now = _now()
+    row = existing or StandardVersion(
+        standard_id=standard.id,
+        version=str(semver),
+        major=semver.major,
+        minor=semver.minor,
+        patch=semver.patch,
+        created_at=now,
+        created_by=actor,
+    )
+    row.schema = schema
+    row.content_hash = digest
+    row.state = VersionState.PUBLISHED.value
+    row.published_at = now
+    row.change_report = {**check.report.to_dict(), "against": list(check.against)}
+    if existing is None:
+        session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise StandardsError(
+            StandardErrorCode.VERSION_EXISTS,
+            f"{standard_id}@{semver} was published concurrently; read it and retry if needed",
+        ) from exc
+    return PublishResult(version=row, duplicate=False, report=check.report)
+
+
+async def save_draft(
+    *, session: AsyncSession, standard_id: str, version: str, schema: Any, actor: str
+) -> StandardVersion:
+    """Saves or replaces a draft version; published versions cannot be edited."""
+    await get_standard(session=session, standard_id=standard_id)
+    semver = parse_version(version)
+    schema = _check_schema_document(schema)
+    existing = await session.scalar(
+        select(StandardVersion).where(
+            StandardVersion.standard_id == standard_id, StandardVersion.version == str(semver)
+        )
+    )
+    if existing is not None and existing.state != VersionState.DRAFT.value:
+        raise StandardsError(
+            StandardErrorCode.IMMUTABLE_VERSION,
+            f"{standard_id}@{semver} is {existing.state}; its content can no longer change",
+        )
+    row = existing or StandardVersion(
+        standard_id=standard_id,
+        version=str(semver),
+        major=semver.major,
+        minor=semver.minor,
+        patch=semver.patch,
+        created_at=_now(),
+        created_by=actor,
+        state=VersionState.DRAFT.value,
+    )
+    row.schema = schema
+    row.content_hash = content_hash(schema)
+    if existing is None:
+        session.add(row)
+    await session.flush()
+    return row
+
+
+async def deprecate_version(
+    *, session: AsyncSession, standard_id: str, version: str
+) -> StandardVersion:
+    """PUBLISHED → DEPRECATED: still accepted, with a warning."""
+    row = await get_version(session=session, standard_id=standard_id, version=version)
+    if row.state != VersionState.PUBLISHED.value:
+        raise StandardsError(
+            StandardErrorCode.ILLEGAL_TRANSITION,
+            f"{row.ref} is {row.state}; only a PUBLISHED version can be deprecated",
+        )
+    row.state = VersionState.DEPRECATED.value
+    row.deprecated_at = _now()
+    await session.flush()
+    return row
+
+
+async def retire_version(
+    *, session: AsyncSession, standard_id: str, version: str, successor: str
+) -> StandardVersion:
+    """PUBLISHED/DEPRECATED → RETIRED, naming the published version that replaces it."""
+    row = await get_version(session=session, standard_id=standard_id, version=version)
+    if row.state not in (VersionState.PUBLISHED.value, VersionState.DEPRECATED.value):
+        raise StandardsError(
+            StandardErrorCode.ILLEGAL_TRANSITION,
+            f"{row.ref} is {row.state}; only a PUBLISHED or DEPRECATED version can be retired",
+        )
+    parse_version(successor)
+    if successor == version:
+        raise StandardsError(
+            StandardErrorCode.INVALID_SUCCESSOR, "a version cannot succeed itself", "/successor"
+        )
+    try:
+        next_row = await get_version(session=session, standard_id=standard_id, version=successor)
+    except StandardsError as exc:
+        raise StandardsError(
+            StandardErrorCode.INVALID_SUCCESSOR, exc.message, "/successor"
+        ) from exc
+    if next_row.state != VersionState.PUBLISHED.value:
+        raise StandardsError(
+            StandardErrorCode.INVALID_SUCCESSOR,
+            f"the successor {next_row.ref} is {next_row.state}, not PUBLISHED",
+            "/successor",
+        )
+    row.state = VersionState.RETIRED.value
+    row.retired_at = _now()
+    row.successor = successor
+    await session.flush()
+    return row
+
+
+async def resolve(*, session: AsyncSession, ref: str) -> Resolved:
+    """Resolves `id` (newest published) or `id@x.y.z` to the version to validate against."""
+    parsed = parse_ref(ref)
+    await get_standard(session=session, standard_id=parsed.standard_id)
+    if parsed.version is None:
+        rows = await list_versions(
+            session=session, standard_id=parsed.standard_id, include_drafts=False
+        )
+        published = [r for r in rows if r.state == VersionState.PUBLISHED.value]
+        if not published:
+            raise StandardsError(
+                StandardErrorCode.NOT_PUBLISHED,
+                f"{parsed.standard_id} has no published version",
+            )
+        return Resolved(version=published[-1])
+    row = await get_version(
+        session=session, standard_id=parsed.standard_id, version=str(parsed.version)
+    )
+    if row.state == VersionState.DRAFT.value:
+        raise StandardsError(
+            StandardErrorCode.NOT_PUBLISHED, f"{row.ref} is a draft and accepts no records"
+        )
+    if row.state == VersionState.RETIRED.value:
+        raise StandardsError(
+            StandardErrorCode.RETIRED,
+            f"{row.ref} is retired; declare against {row.standard_id}@{row.successor}",
+        )
+    if row.state == VersionState.DEPRECATED.value:
+        return Resolved(
+            version=row,
+            warnings=(f"{row.ref} is deprecated; move to a newer version of {row.standard_id}",),
+        )
+    return Resolved(version=row)
+
+
+class ValidatorCache:
+    """Compiled validators by (uri, content hash): published content never changes."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[tuple[str, str], CompiledValidator] = {}
+
+    async def get(self, *, session: AsyncSession, version: StandardVersion) -> CompiledValidator:
+        """The compiled validator of a fixed version (compiled once per process)."""
+        uri = schema_uri(version.standard_id, version.version)
+        key = (uri, version.content_hash)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            resources = await _referenceable(session)
+            compiled = compile_validator(schema=version.schema, uri=uri, resources=resources)
+            self._compiled[key] = compiled
+        return compiled
+
+
+def public_schema(*, version: StandardVersion, base_url: str) -> dict[str, Any]:
+    """The schema as served over HTTP: `$id` is its public URL, refs stay path-relative."""
+    return {
+        "$id": f"{base_url}/standards/{version.standard_id}/{version.version}",
+        **version.schema,
+    }
