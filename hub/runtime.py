@@ -11,6 +11,7 @@ from hub.auth.tokens import TokenVerifier
 from hub.config import Settings
 from hub.db import create_engine, create_session_factory
 from hub.standards.service import ValidatorCache
+from hub.trade.rules_config import DEFAULT_RULES, RuleConfig
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Runtime:
     keys: KeyStore
     verifier: TokenVerifier
     validators: ValidatorCache
+    rules: RuleConfig
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -35,7 +37,9 @@ class Runtime:
             token_ttl_seconds=settings.token_ttl_seconds,
         )
         verifier = TokenVerifier.create(settings=settings, keys=keys)
-        return cls(settings, engine, session_factory, keys, verifier, ValidatorCache())
+        return cls(
+            settings, engine, session_factory, keys, verifier, ValidatorCache(), DEFAULT_RULES
+        )
 
     async def start(self) -> None:
         """Loads (or creates) the signing keys."""

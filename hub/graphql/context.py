@@ -56,4 +56,16 @@ class Forbidden(Exception):
     extensions: ClassVar[dict[str, str]] = {"code": "FORBIDDEN"}
 
 
+class BadInput(Exception):
+    """An argument the caller can correct; surfaces with extensions.code BAD_USER_INPUT."""
+
+    extensions: ClassVar[dict[str, str]] = {"code": "BAD_USER_INPUT"}
+
+
+class NotFound(Exception):
+    """The named object does not exist (or the caller may not know it does)."""
+
+    extensions: ClassVar[dict[str, str]] = {"code": "NOT_FOUND"}
+
+
 Info = strawberry.Info[Context, None]

@@ -8,13 +8,14 @@ from strawberry.federation import Schema
 from strawberry.tools import merge_types
 
 from hub.config import Settings
+from hub.graphql.declarations.schema import DeclarationsMutation, DeclarationsQuery
 from hub.graphql.errors import HubMaskErrors
 from hub.graphql.me import MeQuery
 from hub.graphql.standards.schema import StandardsMutation, StandardsQuery
 
 # The explicit list of what the API is made of; a new domain adds its classes here.
-QUERIES: tuple[type, ...] = (MeQuery, StandardsQuery)
-MUTATIONS: tuple[type, ...] = (StandardsMutation,)
+QUERIES: tuple[type, ...] = (MeQuery, StandardsQuery, DeclarationsQuery)
+MUTATIONS: tuple[type, ...] = (StandardsMutation, DeclarationsMutation)
 
 
 def build_schema(settings: Settings | None = None) -> Schema:

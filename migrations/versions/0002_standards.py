@@ -56,9 +56,7 @@ def upgrade() -> None:
             "standard_id", "version", name=op.f("uq_standard_versions_standard_id_version")
         ),
     )
-    op.create_index(
-        op.f("ix_standard_versions_standard_id"), "standard_versions", ["standard_id"]
-    )
+    op.create_index(op.f("ix_standard_versions_standard_id"), "standard_versions", ["standard_id"])
 
 
 def downgrade() -> None:

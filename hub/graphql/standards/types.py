@@ -127,9 +127,7 @@ class StandardVersion:
             retired_at=row.retired_at,
             successor=row.successor,
             url=f"{base_url}/standards/{row.standard_id}/{row.version}",
-            change_report=report_from_dict(report, report.get("against", []))
-            if report
-            else None,
+            change_report=report_from_dict(report, report.get("against", [])) if report else None,
         )
 
 
@@ -148,9 +146,7 @@ class Standard:
         return published[-1] if published else None
 
     @classmethod
-    def from_row(
-        cls, row: StandardRow, versions: list[VersionRow], *, base_url: str
-    ) -> Standard:
+    def from_row(cls, row: StandardRow, versions: list[VersionRow], *, base_url: str) -> Standard:
         """Builds the GraphQL type from rows."""
         return cls(
             id=row.id,

@@ -1,0 +1,394 @@
+"""Intake: resolve the standard, validate, check the party, deduplicate, chain, project.
+
+`declare_batch` is the one write path (a single declaration is a batch of one). It never
+commits: the caller's unit of work does, so a batch is all-or-nothing on a crash too.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.canonical import canonical_json, content_hash
+from hub.declarations import chain
+from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
+from hub.declarations.models import Declaration
+from hub.declarations.records import record_type
+from hub.standards import service as standards
+from hub.standards.errors import StandardErrorCode, StandardsError
+from hub.standards.models import StandardVersion
+from hub.trade import projection
+from hub.trade.rules_config import RuleConfig
+
+MAX_BATCH = 1000
+MAX_ERRORS_PER_RECORD = 100
+
+_CODE_FOR_STANDARD_ERROR = {
+    StandardErrorCode.UNKNOWN_STANDARD: DeclarationErrorCode.UNKNOWN_STANDARD,
+    StandardErrorCode.UNKNOWN_VERSION: DeclarationErrorCode.UNKNOWN_VERSION,
+    StandardErrorCode.INVALID_VERSION: DeclarationErrorCode.INVALID_STANDARD_REF,
+    StandardErrorCode.INVALID_STANDARD_ID: DeclarationErrorCode.INVALID_STANDARD_REF,
+    StandardErrorCode.NOT_PUBLISHED: DeclarationErrorCode.NOT_PUBLISHED,
+    StandardErrorCode.RETIRED: DeclarationErrorCode.RETIRED,
+}
+
+
+@dataclass(frozen=True)
+class DeclareItem:
+    """One record to declare: `standard` is `id` or `id@x.y.z`."""
+
+    standard: str
+    payload: Any
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Declarant:
+    """Who declares: the client and the enterprise it is bound to."""
+
+    client_id: str
+    enterprise_code: str | None
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The outcome for one record: the declaration (new or original) or the refusals."""
+
+    declaration: Declaration | None = None
+    duplicate: bool = False
+    warnings: tuple[str, ...] = ()
+    errors: tuple[DeclarationIssue, ...] = ()
+
+
+@dataclass
+class BatchOutcome:
+    """Per-record results, in input order."""
+
+    results: list[ItemResult]
+    batch_id: str | None = None
+
+    @property
+    def accepted(self) -> int:
+        """Records that are stored (new or duplicates of stored ones)."""
+        return sum(1 for r in self.results if r.declaration is not None)
+
+    @property
+    def rejected(self) -> int:
+        """Records refused."""
+        return sum(1 for r in self.results if r.errors)
+
+
+class BatchRejected(Exception):
+    """An atomic batch had a bad record: raise through the unit of work so it rolls back."""
+
+    def __init__(self, outcome: BatchOutcome):
+        super().__init__(f"{outcome.rejected} record(s) refused; nothing was stored")
+        self.outcome = outcome
+
+
+@dataclass
+class _Candidate:
+    index: int
+    item: DeclareItem
+    version: StandardVersion | None = None
+    warnings: tuple[str, ...] = ()
+    canonical: str = ""
+    digest: str = ""
+    record_key: str = ""
+    app_type: str = "1"
+    errors: list[DeclarationIssue] = field(default_factory=list)
+
+
+def _new_id() -> str:
+    return secrets.token_hex(12)
+
+
+async def _resolve_all(*, session: AsyncSession, candidates: list[_Candidate]) -> None:
+    cache: dict[str, standards.Resolved | DeclarationIssue] = {}
+    for candidate in candidates:
+        ref = candidate.item.standard
+        if ref not in cache:
+            try:
+                cache[ref] = await standards.resolve(session=session, ref=ref)
+            except StandardsError as exc:
+                code = _CODE_FOR_STANDARD_ERROR.get(exc.code, DeclarationErrorCode.UNKNOWN_STANDARD)
+                cache[ref] = DeclarationIssue(code, exc.message, "/standard")
+        resolved = cache[ref]
+        if isinstance(resolved, DeclarationIssue):
+            candidate.errors.append(resolved)
+        else:
+            candidate.version = resolved.version
+            candidate.warnings = resolved.warnings
+
+
+async def _validate_all(
+    *,
+    session: AsyncSession,
+    candidates: list[_Candidate],
+    declarant: Declarant,
+    validators: standards.ValidatorCache,
+) -> None:
+    for candidate in candidates:
+        if candidate.errors or candidate.version is None:
+            continue
+        payload = candidate.item.payload
+        if not isinstance(payload, dict):
+            candidate.errors.append(
+                DeclarationIssue(
+                    DeclarationErrorCode.NOT_AN_OBJECT, "the payload must be a JSON object", ""
+                )
+            )
+            continue
+        validator = await validators.get(session=session, version=candidate.version)
+        if not validator.is_valid(payload):
+            candidate.errors.extend(
+                DeclarationIssue(
+                    DeclarationErrorCode.SCHEMA_VIOLATION, issue.message, issue.path, issue.keyword
+                )
+                for issue in validator.errors(payload, limit=MAX_ERRORS_PER_RECORD)
+            )
+            continue
+        rtype = record_type(candidate.version.standard_id)
+        if rtype is not None:
+            parties = rtype.parties(payload)
+            if declarant.enterprise_code not in parties:
+                named = ", ".join(sorted(parties)) or "none"
+                candidate.errors.append(
+                    DeclarationIssue(
+                        DeclarationErrorCode.NOT_A_PARTY,
+                        f"the declaring enterprise {declarant.enterprise_code} is not a party "
+                        f"to this record (parties: {named})",
+                        "",
+                    )
+                )
+                continue
+        candidate.canonical = canonical_json(payload).decode("utf-8")
+        candidate.digest = content_hash(payload)
+        candidate.record_key = rtype.key(payload) if rtype is not None else candidate.digest
+        candidate.app_type = str(payload.get("appType", "1"))
+
+
+async def _existing_by_content(
+    *, session: AsyncSession, declarant: Declarant, candidates: list[_Candidate]
+) -> dict[tuple[str, str], Declaration]:
+    pairs = {(c.version.standard_id, c.digest) for c in candidates if c.version and c.digest}
+    if not pairs:
+        return {}
+    rows = await session.scalars(
+        select(Declaration).where(
+            Declaration.declarant == declarant.enterprise_code,
+            tuple_(Declaration.standard_id, Declaration.content_hash).in_(list(pairs)),
+        )
+    )
+    return {(r.standard_id, r.content_hash): r for r in rows}
+
+
+async def _existing_by_key(
+    *, session: AsyncSession, declarant: Declarant, candidates: list[_Candidate]
+) -> dict[str, Declaration]:
+    keys = {c.item.idempotency_key for c in candidates if c.item.idempotency_key}
+    if not keys:
+        return {}
+    rows = await session.scalars(
+        select(Declaration).where(
+            Declaration.client_id == declarant.client_id, Declaration.idempotency_key.in_(keys)
+        )
+    )
+    return {r.idempotency_key: r for r in rows if r.idempotency_key}
+
+
+async def _latest_by_record(
+    *, session: AsyncSession, candidates: list[_Candidate]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """(standard_id, record_key) → (latest declaration id, its appType)."""
+    pairs = {(c.version.standard_id, c.record_key) for c in candidates if c.version and c.digest}
+    if not pairs:
+        return {}
+    rows = await session.execute(
+        select(
+            Declaration.standard_id, Declaration.record_key, Declaration.id, Declaration.app_type
+        )
+        .where(tuple_(Declaration.standard_id, Declaration.record_key).in_(list(pairs)))
+        .order_by(Declaration.chain_index)
+    )
+    latest: dict[tuple[str, str], tuple[str, str]] = {}
+    for standard_id, key, declaration_id, app_type in rows:
+        latest[(standard_id, key)] = (declaration_id, app_type)
+    return latest
+
+
+def _lifecycle_issue(app_type: str, latest: tuple[str, str] | None) -> DeclarationIssue | None:
+    if app_type == "1":
+        if latest is not None and latest[1] != "3":
+            return DeclarationIssue(
+                DeclarationErrorCode.RECORD_EXISTS,
+                "this record exists already: declare a change with appType 2",
+                "/appType",
+            )
+        return None
+    if latest is None:
+        return DeclarationIssue(
+            DeclarationErrorCode.RECORD_NOT_FOUND,
+            f"appType {app_type} changes or cancels a record that was never declared",
+            "/appType",
+        )
+    if latest[1] == "3":
+        return DeclarationIssue(
+            DeclarationErrorCode.RECORD_CANCELLED,
+            "this record was cancelled; declare it anew with appType 1",
+            "/appType",
+        )
+    return None
+
+
+async def declare_batch(
+    *,
+    session: AsyncSession,
+    declarant: Declarant,
+    items: Sequence[DeclareItem],
+    atomic: bool,
+    validators: standards.ValidatorCache,
+    rules: RuleConfig,
+) -> BatchOutcome:
+    """Declares up to 1,000 records in the caller's transaction; raises BatchRejected when an
+    atomic batch has a bad record (so the caller's unit of work rolls back)."""
+    if len(items) > MAX_BATCH:
+        issue = DeclarationIssue(
+            DeclarationErrorCode.BATCH_TOO_LARGE,
+            f"a batch holds at most {MAX_BATCH} records, got {len(items)}",
+        )
+        return BatchOutcome([ItemResult(errors=(issue,)) for _ in items])
+    if not declarant.enterprise_code:
+        issue = DeclarationIssue(
+            DeclarationErrorCode.NOT_BOUND, "the client is not bound to an enterprise"
+        )
+        return BatchOutcome([ItemResult(errors=(issue,)) for _ in items])
+
+    # The chain head is locked before anything is read, so concurrent writers (threads,
+    # processes, hub instances) queue here instead of racing on duplicates or indexes.
+    last_index, last_hash = await chain.lock_head(session=session)
+
+    candidates = [_Candidate(i, item) for i, item in enumerate(items)]
+    await _resolve_all(session=session, candidates=candidates)
+    await _validate_all(
+        session=session, candidates=candidates, declarant=declarant, validators=validators
+    )
+    by_content = await _existing_by_content(
+        session=session, declarant=declarant, candidates=candidates
+    )
+    by_key = await _existing_by_key(session=session, declarant=declarant, candidates=candidates)
+    latest = await _latest_by_record(session=session, candidates=candidates)
+
+    now = datetime.now(UTC)
+    batch_id = _new_id() if len(items) > 1 else None
+    results: list[ItemResult] = []
+    new_rows: list[dict[str, Any]] = []
+    accepted: list[projection.Accepted] = []
+    for candidate in candidates:
+        if candidate.errors or candidate.version is None:
+            results.append(ItemResult(errors=tuple(candidate.errors), warnings=candidate.warnings))
+            continue
+        standard_id = candidate.version.standard_id
+        idem = candidate.item.idempotency_key
+        original = by_content.get((standard_id, candidate.digest))
+        keyed = by_key.get(idem) if idem else None
+        if keyed is not None and (keyed.content_hash, keyed.standard_id) != (
+            candidate.digest,
+            standard_id,
+        ):
+            issue = DeclarationIssue(
+                DeclarationErrorCode.IDEMPOTENCY_KEY_REUSED,
+                f"idempotency key {idem!r} was used for different content (declaration {keyed.id})",
+                "/idempotencyKey",
+            )
+            results.append(ItemResult(errors=(issue,), warnings=candidate.warnings))
+            continue
+        if original is not None or keyed is not None:
+            results.append(
+                ItemResult(
+                    declaration=original or keyed, duplicate=True, warnings=candidate.warnings
+                )
+            )
+            continue
+        record = (standard_id, candidate.record_key)
+        issue = _lifecycle_issue(candidate.app_type, latest.get(record))
+        if issue is not None:
+            results.append(ItemResult(errors=(issue,), warnings=candidate.warnings))
+            continue
+
+        last_index += 1
+        declaration_id = _new_id()
+        link = chain.link_hash(
+            index=last_index,
+            prev_hash=last_hash,
+            declaration_id=declaration_id,
+            content_hash=candidate.digest,
+            standard_ref=candidate.version.ref,
+            declarant=declarant.enterprise_code,
+            client_id=declarant.client_id,
+            received_at=now,
+        )
+        row = {
+            "id": declaration_id,
+            "chain_index": last_index,
+            "standard_id": standard_id,
+            "standard_version": candidate.version.version,
+            "record_key": candidate.record_key,
+            "app_type": candidate.app_type,
+            "declarant": declarant.enterprise_code,
+            "client_id": declarant.client_id,
+            "idempotency_key": idem,
+            "received_at": now,
+            "payload": candidate.canonical,
+            "content_hash": candidate.digest,
+            "prev_hash": last_hash,
+            "chain_hash": link,
+            "supersedes": latest[record][0] if record in latest else None,
+            "batch_id": batch_id,
+        }
+        last_hash = link
+        new_rows.append(row)
+        latest[record] = (declaration_id, candidate.app_type)
+        declaration = Declaration(**row)
+        by_content[(standard_id, candidate.digest)] = declaration
+        if idem:
+            by_key[idem] = declaration
+        results.append(ItemResult(declaration=declaration, warnings=candidate.warnings))
+        accepted.append(
+            projection.Accepted(
+                standard_id=standard_id,
+                payload=candidate.item.payload,
+                app_type=candidate.app_type,
+                record_key=candidate.record_key,
+                declaration_id=declaration_id,
+            )
+        )
+
+    outcome = BatchOutcome(results, batch_id)
+    if atomic and outcome.rejected:
+        aborted = DeclarationIssue(
+            DeclarationErrorCode.BATCH_ABORTED,
+            "not stored: another record of this atomic batch was refused",
+        )
+        outcome.results = [
+            r if r.errors else replace(r, declaration=None, duplicate=False, errors=(aborted,))
+            for r in outcome.results
+        ]
+        raise BatchRejected(outcome)
+    if new_rows:
+        await session.execute(insert(Declaration), new_rows)
+        await chain.advance_head(session=session, last_index=last_index, last_hash=last_hash)
+        await projection.apply(session=session, accepted=accepted, rules=rules, now=now)
+    return outcome
+
+
+def payload_of(declaration: Declaration) -> Any:
+    """The stored payload as JSON data."""
+    return json.loads(declaration.payload)

@@ -1,0 +1,158 @@
+"""Mutations that declare records, and queries over the declaration store."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import select
+from strawberry.scalars import JSON
+
+from hub.auth.principal import Principal
+from hub.auth.scopes import Scope
+from hub.declarations import chain
+from hub.declarations.models import Declaration as DeclarationRow
+from hub.declarations.service import (
+    MAX_BATCH,
+    BatchOutcome,
+    BatchRejected,
+    Declarant,
+    DeclareItem,
+    declare_batch,
+)
+from hub.graphql.context import Info
+from hub.graphql.declarations.types import (
+    ChainVerification,
+    Declaration,
+    DeclareBatchPayload,
+    DeclarePayload,
+)
+from hub.graphql.pagination import Connection, connection, decode_cursor, page_size
+
+_DECLARE = f"Requires the scope `{Scope.DECLARE.value}` and a client bound to an enterprise."
+# Scopes that read every declaration; others read only their own enterprise's.
+_READ_ALL = (Scope.CUSTOMS_READ, Scope.AUDIT_READ)
+
+
+def _reads_all(principal: Principal) -> bool:
+    return any(principal.has(s) for s in _READ_ALL)
+
+
+@strawberry.input
+class DeclareInput:
+    standard: str = strawberry.field(
+        description="`id` (newest published version) or `id@x.y.z`, e.g. `cbec.order@1.0.0`."
+    )
+    payload: JSON
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Re-sending with the same key returns the original declaration.",
+    )
+
+
+@strawberry.input
+class DeclarationFilter:
+    standard_id: str | None = None
+    record_key: str | None = None
+    declarant: str | None = strawberry.field(
+        default=None, description="Only for callers that read every declaration."
+    )
+
+
+async def _declare(info: Info, inputs: list[DeclareInput], atomic: bool) -> BatchOutcome:
+    info.context.require(Scope.DECLARE)
+    principal = info.context.principal
+    runtime = info.context.runtime
+    declarant = Declarant(client_id=principal.client_id, enterprise_code=principal.enterprise_code)
+    items = [DeclareItem(i.standard, i.payload, i.idempotency_key) for i in inputs]
+    try:
+        async with info.context.transaction() as session:
+            return await declare_batch(
+                session=session,
+                declarant=declarant,
+                items=items,
+                atomic=atomic,
+                validators=runtime.validators,
+                rules=runtime.rules,
+            )
+    except BatchRejected as rejected:
+        return rejected.outcome
+
+
+@strawberry.type
+class DeclarationsMutation:
+    @strawberry.mutation(
+        description="Declares one record: validated against its standard, stored with "
+        f"provenance, chained, projected into the graph and matched. {_DECLARE}"
+    )
+    async def declare(self, info: Info, input: DeclareInput) -> DeclarePayload:
+        outcome = await _declare(info, [input], atomic=True)
+        return DeclarePayload.of(outcome.results[0])
+
+    @strawberry.mutation(
+        description=f"Declares up to {MAX_BATCH} records in one transaction; `atomic: true` "
+        f"stores all or none. {_DECLARE}"
+    )
+    async def declare_batch(
+        self, info: Info, inputs: list[DeclareInput], atomic: bool = False
+    ) -> DeclareBatchPayload:
+        outcome = await _declare(info, inputs, atomic=atomic)
+        committed = not (atomic and outcome.rejected)
+        return DeclareBatchPayload(
+            results=[DeclarePayload.of(r) for r in outcome.results],
+            accepted=outcome.accepted if committed else 0,
+            rejected=outcome.rejected,
+            committed=committed,
+            batch_id=outcome.batch_id if committed else None,
+        )
+
+
+@strawberry.type
+class DeclarationsQuery:
+    @strawberry.field(description="One declaration: your own, or any with customs/audit scope.")
+    async def declaration(self, info: Info, id: strawberry.ID) -> Declaration | None:
+        row = await info.context.read_session.get(DeclarationRow, str(id))
+        principal = info.context.principal
+        if row is None or not (_reads_all(principal) or row.declarant == principal.enterprise_code):
+            return None
+        return Declaration.from_row(row)
+
+    @strawberry.field(description="Declarations in chain order: your own enterprise's, or all.")
+    async def declarations(
+        self,
+        info: Info,
+        filter: DeclarationFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Declaration]:
+        size = page_size(first)
+        position = decode_cursor("declaration", after)
+        principal = info.context.principal
+        query = select(DeclarationRow).order_by(DeclarationRow.chain_index).limit(size + 1)
+        if not _reads_all(principal):
+            query = query.where(DeclarationRow.declarant == (principal.enterprise_code or ""))
+        elif filter and filter.declarant:
+            query = query.where(DeclarationRow.declarant == filter.declarant)
+        if filter and filter.standard_id:
+            query = query.where(DeclarationRow.standard_id == filter.standard_id)
+        if filter and filter.record_key:
+            query = query.where(DeclarationRow.record_key == filter.record_key)
+        if position is not None:
+            query = query.where(DeclarationRow.chain_index > position)
+        rows = list(await info.context.read_session.scalars(query))
+        return connection(
+            [Declaration.from_row(r) for r in rows],
+            [r.chain_index for r in rows],
+            "declaration",
+            size,
+        )
+
+    @strawberry.field(
+        description="Recomputes the hash chain over [fromIndex, toIndex] and reports any "
+        "altered, removed or reordered declaration."
+    )
+    async def verify_chain(
+        self, info: Info, from_index: int = 1, to_index: int | None = None
+    ) -> ChainVerification:
+        report = await chain.verify(
+            session=info.context.read_session, from_index=from_index, to_index=to_index
+        )
+        return ChainVerification.of(report)

@@ -1,0 +1,74 @@
+"""Relay connections with keyset cursors (no OFFSET scans)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Generic, TypeVar
+
+import strawberry
+
+from hub.graphql.context import BadInput
+
+MAX_FIRST = 500
+DEFAULT_FIRST = 50
+
+T = TypeVar("T")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+
+def encode_cursor(kind: str, position: int) -> str:
+    """An opaque cursor for a keyset position."""
+    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str | None) -> int | None:
+    """The keyset position in a cursor; BAD_USER_INPUT when it is not one of ours."""
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, position = text.partition(":")
+        if prefix != kind:
+            raise ValueError(prefix)
+        return int(position)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput(f"the cursor {cursor!r} is not valid here") from exc
+
+
+def page_size(first: int | None) -> int:
+    """`first`, defaulted and capped; BAD_USER_INPUT when out of range."""
+    if first is None:
+        return DEFAULT_FIRST
+    if first < 0 or first > MAX_FIRST:
+        raise BadInput(f"first must be between 0 and {MAX_FIRST}")
+    return first
+
+
+def connection(nodes: list[T], positions: list[int], kind: str, size: int) -> Connection[T]:
+    """Builds a connection from up to size+1 fetched nodes (the extra one means a next page)."""
+    has_next = len(nodes) > size
+    nodes, positions = nodes[:size], positions[:size]
+    edges = [
+        Edge(cursor=encode_cursor(kind, p), node=n) for n, p in zip(nodes, positions, strict=True)
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+    )

@@ -1,0 +1,187 @@
+"""The trade graph: enterprises and the documents of each order, projected from declarations.
+
+Each node keeps its current payload (the latest accepted declaration of its record) and
+the columns departments filter and aggregate on; `record_key` links a node to every
+declaration it came from (provenance).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.db import Base, UTCDateTime
+
+Money = Numeric(24, 5)
+
+
+class NodeMixin:
+    """Columns every projected document has."""
+
+    record_key: Mapped[str] = mapped_column(String(300), unique=True)
+    status: Mapped[str] = mapped_column(String(12))  # ACTIVE or CANCELLED
+    version: Mapped[int] = mapped_column(Integer)  # 1 + number of accepted changes
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    declaration_id: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Enterprise(Base):
+    """An enterprise, filed (cbec.enterprise) or first seen as a party to a record."""
+
+    __tablename__ = "enterprises"
+
+    code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    customs_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    division: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    district: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    credit_class: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    filed: Mapped[bool] = mapped_column(default=False)
+    record_key: Mapped[str] = mapped_column(String(300))
+    declaration_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Order(NodeMixin, Base):
+    """An order (import 311 / export 303) with its match result and risk flags."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("ebp_code", "order_no"),
+        Index("ix_orders_ebc", "ebc_code", "id"),
+        Index("ix_orders_buyer_year", "buyer_id_number", "order_year"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ebp_code: Mapped[str] = mapped_column(String(18))
+    order_no: Mapped[str] = mapped_column(String(60))
+    ebc_code: Mapped[str] = mapped_column(String(18))
+    pay_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    direction: Mapped[str] = mapped_column(String(1))
+    order_type: Mapped[str] = mapped_column(String(1))
+    trade_mode: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    goods_value: Mapped[Decimal] = mapped_column(Money)
+    actural_paid: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    tax_total: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    tax_computed: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    limit_value: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    buyer_id_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    app_time: Mapped[str] = mapped_column(String(14))
+    order_year: Mapped[int] = mapped_column(Integer)
+    order_month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, for statistics
+    match_status: Mapped[str] = mapped_column(String(12))
+    match_missing: Mapped[list[str]] = mapped_column(JSON)
+    match_discrepancies: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    risk_flags: Mapped[list[str]] = mapped_column(JSON)
+    customs_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Payment(NodeMixin, Base):
+    """An import payment (411)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_order", "ebp_code", "order_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pay_code: Mapped[str] = mapped_column(String(18))
+    pay_transaction_id: Mapped[str] = mapped_column(String(60))
+    ebp_code: Mapped[str] = mapped_column(String(18))
+    order_no: Mapped[str] = mapped_column(String(60))
+    amount_paid: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    pay_time: Mapped[str] = mapped_column(String(14))
+
+
+class Receipt(NodeMixin, Base):
+    """An export receipt of payment (403)."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (Index("ix_receipts_order", "ebp_code", "order_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pay_code: Mapped[str] = mapped_column(String(18))
+    pay_no: Mapped[str] = mapped_column(String(60))
+    ebp_code: Mapped[str] = mapped_column(String(18))
+    order_no: Mapped[str] = mapped_column(String(60))
+    charge: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    accounting_date: Mapped[str] = mapped_column(String(14))
+
+
+class Waybill(NodeMixin, Base):
+    """A waybill (import 511 / export 505) and its latest milestone."""
+
+    __tablename__ = "waybills"
+    __table_args__ = (Index("ix_waybills_order", "ebp_code", "order_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    logistics_code: Mapped[str] = mapped_column(String(18))
+    logistics_no: Mapped[str] = mapped_column(String(60))
+    ebp_code: Mapped[str] = mapped_column(String(18))
+    order_no: Mapped[str] = mapped_column(String(60))
+    ie_flag: Mapped[str] = mapped_column(String(1))
+    last_milestone: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    last_milestone_time: Mapped[str | None] = mapped_column(String(14), nullable=True)
+
+
+class WaybillEvent(Base):
+    """A milestone of a waybill (513 / 507 / 509)."""
+
+    __tablename__ = "waybill_events"
+    __table_args__ = (Index("ix_waybill_events_waybill", "logistics_code", "logistics_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_key: Mapped[str] = mapped_column(String(300), unique=True)
+    logistics_code: Mapped[str] = mapped_column(String(18))
+    logistics_no: Mapped[str] = mapped_column(String(60))
+    milestone: Mapped[str] = mapped_column(String(1))
+    status_time: Mapped[str] = mapped_column(String(14))
+    status: Mapped[str] = mapped_column(String(12))
+    declaration_id: Mapped[str] = mapped_column(String(32))
+
+
+class Inventory(NodeMixin, Base):
+    """A customs inventory (import 621 / export 603) and its latest customs status."""
+
+    __tablename__ = "inventories"
+    __table_args__ = (
+        UniqueConstraint("ebp_code", "order_no"),
+        Index("ix_inventories_waybill", "logistics_code", "logistics_no"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ebp_code: Mapped[str] = mapped_column(String(18))
+    order_no: Mapped[str] = mapped_column(String(60))
+    ebc_code: Mapped[str] = mapped_column(String(18))
+    agent_code: Mapped[str] = mapped_column(String(18))
+    logistics_code: Mapped[str] = mapped_column(String(18))
+    logistics_no: Mapped[str] = mapped_column(String(60))
+    ie_flag: Mapped[str] = mapped_column(String(1))
+    trade_mode: Mapped[str] = mapped_column(String(4))
+    customs_code: Mapped[str] = mapped_column(String(4))
+    customs_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    customs_status_time: Mapped[str | None] = mapped_column(String(14), nullable=True)
+
+
+class CustomsStatusEvent(Base):
+    """A customs receipt on an inventory."""
+
+    __tablename__ = "customs_status_events"
+    __table_args__ = (Index("ix_customs_status_events_order", "ebp_code", "order_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_key: Mapped[str] = mapped_column(String(300), unique=True)
+    ebp_code: Mapped[str] = mapped_column(String(18))
+    order_no: Mapped[str] = mapped_column(String(60))
+    return_status: Mapped[int] = mapped_column(Integer)
+    return_time: Mapped[str] = mapped_column(String(14))
+    status: Mapped[str] = mapped_column(String(12))
+    declaration_id: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,527 @@
+"""Projection of accepted declarations into the trade graph, then re-matching the orders.
+
+Runs inside the declaring transaction. Work is set-based (a few statements per batch, not
+per record) because batches of hundreds of records are the normal case.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.declarations.records import RECORD_TYPES
+from hub.trade.limits import applies_retail_limits, check_retail_limits, limit_value
+from hub.trade.matching import match_order
+from hub.trade.models import (
+    CustomsStatusEvent,
+    Enterprise,
+    Inventory,
+    Order,
+    Payment,
+    Receipt,
+    Waybill,
+    WaybillEvent,
+)
+from hub.trade.regions import region_of
+from hub.trade.rules_config import RuleConfig
+from hub.trade.tax import retail_import_tax
+
+ACTIVE = "ACTIVE"
+CANCELLED = "CANCELLED"
+TAX_MISMATCH = "TAX_MISMATCH"
+# Customs statuses after which an order is no purchase (rejected, returned, or an error).
+_NOT_A_PURCHASE = {100, 700}
+_CHUNK = 400
+
+OrderKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A newly accepted declaration to project."""
+
+    standard_id: str
+    payload: Mapping[str, Any]
+    app_type: str
+    record_key: str
+    declaration_id: str
+
+
+def _insert(session: AsyncSession, model: type) -> Any:
+    dialect = session.get_bind().dialect.name
+    return pg_insert(model) if dialect == "postgresql" else sqlite_insert(model)
+
+
+def _money(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _collapse(records: list[Accepted]) -> list[tuple[Accepted, int]]:
+    """Last declaration per record key, with how many declarations of it the batch holds."""
+    last: dict[str, Accepted] = {}
+    count: dict[str, int] = defaultdict(int)
+    for record in records:
+        last[record.record_key] = record
+        count[record.record_key] += 1
+    return [(record, count[key]) for key, record in last.items()]
+
+
+def _node(record: Accepted, count: int, now: datetime) -> dict[str, Any]:
+    return {
+        "record_key": record.record_key,
+        "status": CANCELLED if record.app_type == "3" else ACTIVE,
+        "version": count,
+        "payload": dict(record.payload),
+        "declaration_id": record.declaration_id,
+        "updated_at": now,
+    }
+
+
+def _order_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    app_time = str(p.get("appTime", "00000000000000"))
+    return {
+        "ebp_code": p["ebpCode"],
+        "order_no": p["orderNo"],
+        "ebc_code": p["ebcCode"],
+        "pay_code": p.get("payCode"),
+        "direction": "I" if p.get("orderType") == "I" else "E",
+        "order_type": p.get("orderType", "I"),
+        "trade_mode": p.get("tradeMode"),
+        "currency": p.get("currency", "142"),
+        "goods_value": _money(p.get("goodsValue")) or Decimal(0),
+        "actural_paid": _money(p.get("acturalPaid")),
+        "tax_total": _money(p.get("taxTotal")),
+        "buyer_id_number": p.get("buyerIdNumber"),
+        "app_time": app_time,
+        "order_year": int(app_time[:4]),
+        "order_month": f"{app_time[:4]}-{app_time[4:6]}",
+        "match_status": "INCOMPLETE",
+        "match_missing": [],
+        "match_discrepancies": [],
+        "risk_flags": [],
+    }
+
+
+def _payment_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "pay_code": p["payCode"],
+        "pay_transaction_id": p["payTransactionId"],
+        "ebp_code": p["ebpCode"],
+        "order_no": p["orderNo"],
+        "amount_paid": _money(p.get("amountPaid")) or Decimal(0),
+        "currency": p.get("currency", "142"),
+        "pay_time": p.get("payTime", ""),
+    }
+
+
+def _receipt_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "pay_code": p["payCode"],
+        "pay_no": p["payNo"],
+        "ebp_code": p["ebpCode"],
+        "order_no": p["orderNo"],
+        "charge": _money(p.get("charge")) or Decimal(0),
+        "currency": p.get("currency", "142"),
+        "accounting_date": p.get("accountingDate", ""),
+    }
+
+
+def _waybill_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "logistics_code": p["logisticsCode"],
+        "logistics_no": p["logisticsNo"],
+        "ebp_code": p["ebpCode"],
+        "order_no": p["orderNo"],
+        "ie_flag": p.get("ieFlag", "I"),
+    }
+
+
+def _inventory_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "ebp_code": p["ebpCode"],
+        "order_no": p["orderNo"],
+        "ebc_code": p["ebcCode"],
+        "agent_code": p["agentCode"],
+        "logistics_code": p["logisticsCode"],
+        "logistics_no": p["logisticsNo"],
+        "ie_flag": p.get("ieFlag", "I"),
+        "trade_mode": p["tradeMode"],
+        "customs_code": p["customsCode"],
+    }
+
+
+_NODES: dict[str, tuple[type, Any]] = {
+    "order": (Order, _order_row),
+    "payment": (Payment, _payment_row),
+    "receipt": (Receipt, _receipt_row),
+    "waybill": (Waybill, _waybill_row),
+    "inventory": (Inventory, _inventory_row),
+}
+# Columns an upsert must not overwrite: match results are recomputed separately.
+_KEEP_ON_UPDATE = {"id", "record_key", "match_status", "match_missing", "match_discrepancies"}
+_KEEP_ON_UPDATE |= {"risk_flags", "customs_status", "customs_status_time", "last_milestone"}
+_KEEP_ON_UPDATE |= {"last_milestone_time", "tax_computed", "limit_value"}
+
+
+async def _upsert_nodes(
+    session: AsyncSession, node: str, records: list[Accepted], now: datetime
+) -> None:
+    model, row_of = _NODES[node]
+    rows = [{**_node(r, n, now), **row_of(r.payload)} for r, n in _collapse(records)]
+    table = model.__table__
+    for chunk in _chunks(rows):
+        statement = _insert(session, model)
+        columns = [c for c in chunk[0] if c not in _KEEP_ON_UPDATE]
+        updates = {c: statement.excluded[c] for c in columns}
+        updates["version"] = table.c.version + statement.excluded.version
+        await session.execute(
+            statement.on_conflict_do_update(index_elements=["record_key"], set_=updates), chunk
+        )
+
+
+_STUB_ROLES = {
+    "ebpCode": ("ebpName", "ebp"),
+    "ebcCode": ("ebcName", "ebc"),
+    "payCode": ("payName", "payment"),
+    "logisticsCode": ("logisticsName", "logistics"),
+    "agentCode": ("agentName", "agent"),
+    "assureCode": (None, "guarantor"),
+    "ownerCode": (None, "ebc"),
+}
+
+
+def _enterprise_fields(code: str) -> dict[str, Any]:
+    region = region_of(code=code)
+    return {
+        "division": region.division if region else None,
+        "city": region.city if region else None,
+        "district": region.district if region else None,
+    }
+
+
+async def _upsert_enterprises(
+    session: AsyncSession, records: list[Accepted], now: datetime
+) -> None:
+    filings = [(r, n) for r, n in _collapse(records) if r.standard_id == "cbec.enterprise"]
+    if filings:
+        rows = [
+            {
+                "code": r.payload["code"],
+                "name": r.payload["name"],
+                "customs_code": r.payload.get("customsCode"),
+                "roles": list(r.payload.get("roles", [])),
+                "credit_class": r.payload.get("creditClass"),
+                "filed": True,
+                "record_key": r.record_key,
+                "declaration_id": r.declaration_id,
+                "updated_at": now,
+                **_enterprise_fields(r.payload["code"]),
+            }
+            for r, _ in filings
+        ]
+        statement = _insert(session, Enterprise)
+        columns = [c for c in rows[0] if c != "code"]
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["code"], set_={c: statement.excluded[c] for c in columns}
+            ),
+            rows,
+        )
+    # Parties named in other records become known enterprises (not overwriting filings).
+    stubs: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if record.standard_id == "cbec.enterprise":
+            continue
+        for field_name, (name_field, role) in _STUB_ROLES.items():
+            code = record.payload.get(field_name)
+            if not code or code in stubs:
+                continue
+            name = record.payload.get(name_field) if name_field else None
+            stubs[code] = {
+                "code": code,
+                "name": name or code,
+                "customs_code": None,
+                "roles": [role],
+                "credit_class": None,
+                "filed": False,
+                "record_key": code,
+                "declaration_id": None,
+                "updated_at": now,
+                **_enterprise_fields(code),
+            }
+    if stubs:
+        statement = _insert(session, Enterprise)
+        await session.execute(
+            statement.on_conflict_do_nothing(index_elements=["code"]), list(stubs.values())
+        )
+
+
+async def _events(session: AsyncSession, records: list[Accepted], now: datetime) -> set[OrderKey]:
+    affected: set[OrderKey] = set()
+    milestones = [r for r in records if r.standard_id == "cbec.logistics-status"]
+    if milestones:
+        rows = [
+            {
+                "record_key": r.record_key,
+                "logistics_code": r.payload["logisticsCode"],
+                "logistics_no": r.payload["logisticsNo"],
+                "milestone": r.payload["logisticsStatus"],
+                "status_time": r.payload["statusTime"],
+                "status": CANCELLED if r.app_type == "3" else ACTIVE,
+                "declaration_id": r.declaration_id,
+            }
+            for r, _ in _collapse(milestones)
+        ]
+        statement = _insert(session, WaybillEvent)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["record_key"],
+                set_={c: statement.excluded[c] for c in ("status", "declaration_id")},
+            ),
+            rows,
+        )
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in rows:
+            key = (row["logistics_code"], row["logistics_no"])
+            if row["status"] == ACTIVE and (
+                key not in latest or row["status_time"] >= latest[key]["status_time"]
+            ):
+                latest[key] = row
+        for (code, number), row in latest.items():
+            await session.execute(
+                update(Waybill)
+                .where(
+                    Waybill.record_key == f"{code}|{number}",
+                    (Waybill.last_milestone_time.is_(None))
+                    | (Waybill.last_milestone_time <= row["status_time"]),
+                )
+                .values(last_milestone=row["milestone"], last_milestone_time=row["status_time"])
+            )
+    receipts = [r for r in records if r.standard_id == "cbec.inventory-status"]
+    if receipts:
+        rows = [
+            {
+                "record_key": r.record_key,
+                "ebp_code": r.payload["ebpCode"],
+                "order_no": r.payload["orderNo"],
+                "return_status": int(r.payload["returnStatus"]),
+                "return_time": r.payload["returnTime"],
+                "status": CANCELLED if r.app_type == "3" else ACTIVE,
+                "declaration_id": r.declaration_id,
+            }
+            for r, _ in _collapse(receipts)
+        ]
+        statement = _insert(session, CustomsStatusEvent)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["record_key"],
+                set_={c: statement.excluded[c] for c in ("status", "declaration_id")},
+            ),
+            rows,
+        )
+        affected |= {(row["ebp_code"], row["order_no"]) for row in rows}
+    return affected
+
+
+async def apply(
+    *, session: AsyncSession, accepted: list[Accepted], rules: RuleConfig, now: datetime
+) -> None:
+    """Projects newly accepted declarations and re-matches every order they touch."""
+    by_node: dict[str, list[Accepted]] = defaultdict(list)
+    affected: set[OrderKey] = set()
+    for record in accepted:
+        rtype = RECORD_TYPES.get(record.standard_id)
+        if rtype is None:
+            continue  # a standard the graph does not model: stored and chained only
+        by_node[rtype.node].append(record)
+        key = rtype.order_key(record.payload)
+        if key is not None:
+            affected.add(key)
+    await _upsert_enterprises(session, accepted, now)
+    for node, records in by_node.items():
+        if node in _NODES:
+            await _upsert_nodes(session, node, records, now)
+    await _events(session, accepted, now)
+    if affected:
+        await rematch(session=session, keys=affected, rules=rules)
+
+
+async def _by_order(session: AsyncSession, model: Any, keys: list[OrderKey]) -> dict[OrderKey, Any]:
+    found: dict[OrderKey, Any] = {}
+    for chunk in _chunks(keys):
+        rows = await session.scalars(
+            select(model)
+            .where(tuple_(model.ebp_code, model.order_no).in_(chunk), model.status == ACTIVE)
+            .order_by(model.id)
+            .execution_options(populate_existing=True)
+        )
+        for row in rows:
+            found[(row.ebp_code, row.order_no)] = row  # the newest active one wins
+    return found
+
+
+async def _latest_customs_status(
+    session: AsyncSession, keys: list[OrderKey]
+) -> dict[OrderKey, tuple[int, str]]:
+    found: dict[OrderKey, tuple[int, str]] = {}
+    for chunk in _chunks(keys):
+        rows = await session.execute(
+            select(
+                CustomsStatusEvent.ebp_code,
+                CustomsStatusEvent.order_no,
+                CustomsStatusEvent.return_status,
+                CustomsStatusEvent.return_time,
+            )
+            .where(
+                tuple_(CustomsStatusEvent.ebp_code, CustomsStatusEvent.order_no).in_(chunk),
+                CustomsStatusEvent.status == ACTIVE,
+            )
+            .order_by(CustomsStatusEvent.return_time, CustomsStatusEvent.id)
+        )
+        for ebp, order_no, status, time in rows:
+            found[(ebp, order_no)] = (status, time)
+    return found
+
+
+def _indivisible(order: Mapping[str, Any]) -> bool:
+    items = order.get("items") or []
+    return len(items) == 1 and _money(items[0].get("qty")) == Decimal(1)
+
+
+async def rematch(*, session: AsyncSession, keys: set[OrderKey], rules: RuleConfig) -> None:
+    """Recomputes matching, tax and limit flags for the orders with these keys."""
+    key_list = sorted(keys)
+    orders = await _by_order(session, Order, key_list)
+    if not orders:
+        return
+    present = sorted(orders)
+    payments = await _by_order(session, Payment, present)
+    receipts = await _by_order(session, Receipt, present)
+    waybills = await _by_order(session, Waybill, present)
+    inventories = await _by_order(session, Inventory, present)
+    statuses = await _latest_customs_status(session, present)
+
+    updates: dict[int, dict[str, Any]] = {}
+    for key, order in orders.items():
+        direction = order.direction
+        money_doc = payments.get(key) if direction == "I" else receipts.get(key)
+        waybill = waybills.get(key)
+        inventory = inventories.get(key)
+        result = match_order(
+            order=order.payload,
+            payment=money_doc.payload if money_doc else None,
+            waybill=waybill.payload if waybill else None,
+            inventory=inventory.payload if inventory else None,
+            direction=direction,  # type: ignore[arg-type]
+            config=rules,
+        )
+        trade_mode = order.payload.get("tradeMode") or (inventory.trade_mode if inventory else None)
+        row: dict[str, Any] = {
+            "id": order.id,
+            "trade_mode": trade_mode,
+            "match_status": result.status.value,
+            "match_missing": list(result.missing),
+            "match_discrepancies": [
+                {"code": d.code.value, "detail": d.detail} for d in result.discrepancies
+            ],
+            "customs_status": statuses[key][0] if key in statuses else None,
+            "tax_computed": None,
+            "limit_value": None,
+            "risk_flags": [],
+        }
+        if applies_retail_limits(direction=direction, trade_mode=trade_mode):
+            inventory_payload = inventory.payload if inventory else None
+            tax = retail_import_tax(order=order.payload, inventory=inventory_payload, config=rules)
+            row["tax_computed"] = tax.computed
+            row["limit_value"] = limit_value(
+                order=order.payload, inventory=inventory_payload, config=rules
+            )
+            if not tax.matches:
+                row["risk_flags"].append(TAX_MISMATCH)
+        updates[order.id] = row
+        # The in-memory rows feed the buyer-year totals below.
+        order.trade_mode = trade_mode
+        order.limit_value = row["limit_value"]
+        order.customs_status = row["customs_status"]
+    await _apply_limits(session=session, orders=list(orders.values()), updates=updates, rules=rules)
+    await session.execute(update(Order), list(updates.values()))
+
+
+async def _apply_limits(
+    *,
+    session: AsyncSession,
+    orders: list[Order],
+    updates: dict[int, dict[str, Any]],
+    rules: RuleConfig,
+) -> None:
+    """Recomputes limit flags for every order of each affected buyer and year."""
+    buyers = {
+        (o.buyer_id_number, o.order_year)
+        for o in orders
+        if o.buyer_id_number
+        and applies_retail_limits(direction=o.direction, trade_mode=o.trade_mode)
+    }
+    if not buyers:
+        return
+    related: dict[int, Order] = {o.id: o for o in orders}
+    for chunk in _chunks(sorted(buyers)):
+        for other in await session.scalars(
+            select(Order).where(
+                tuple_(Order.buyer_id_number, Order.order_year).in_(chunk),
+                Order.direction == "I",
+            )
+        ):
+            related.setdefault(other.id, other)
+    by_buyer: dict[tuple[str, int], list[Order]] = defaultdict(list)
+    for order in related.values():
+        if (order.buyer_id_number, order.order_year) in buyers:
+            by_buyer[(order.buyer_id_number, order.order_year)].append(order)  # type: ignore[index]
+    for group in by_buyer.values():
+        group.sort(key=lambda o: (o.app_time, o.order_no))
+        total = Decimal(0)
+        for order in group:
+            counts = (
+                order.status == ACTIVE
+                and order.limit_value is not None
+                and applies_retail_limits(direction=order.direction, trade_mode=order.trade_mode)
+                and not (
+                    order.customs_status is not None
+                    and (order.customs_status in _NOT_A_PURCHASE or order.customs_status < 0)
+                )
+            )
+            if not counts:
+                continue
+            assert order.limit_value is not None
+            flags = check_retail_limits(
+                order_total=order.limit_value,
+                buyer_year_total_before=total,
+                single_item_indivisible=_indivisible(order.payload),
+                config=rules,
+            )
+            total += order.limit_value
+            row = updates.get(order.id)
+            if row is None:  # another order of the buyer: only its limit flags change
+                row = updates[order.id] = {"id": order.id, "risk_flags": order.risk_flags or []}
+            row["risk_flags"] = [
+                *(f for f in row["risk_flags"] if f == TAX_MISMATCH),
+                *(flag.value for flag in flags),
+            ]
