@@ -399,6 +399,140 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_credentials(clients: Sequence[Any]) -> None:
+    print(f"{'client_id':<24}  {'client_secret':<43}  {'scopes':<22}  name")
+    for c in clients:
+        print(f"{c.client_id:<24}  {c.client_secret:<43}  {c.scopes:<22}  {c.name}")
+
+
+def _print_demo_summary(summary: Any, credentials: Path) -> None:
+    rate = summary.records / summary.seconds if summary.seconds else 0.0
+    print(
+        f"demo data: {summary.orders:,} orders (seed {summary.seed}), {summary.records:,} records "
+        f"in {summary.seconds:.1f} s ({rate:,.0f} records/s)"
+    )
+    print(f"\n{'standard':<24} {'accepted':>9} {'rejected':>9}")
+    for standard, counts in summary.by_standard.items():
+        again = f"  ({counts.duplicates:,} already stored)" if counts.duplicates else ""
+        print(f"{standard:<24} {counts.accepted:>9,} {counts.rejected:>9,}{again}")
+    print(f"{'total':<24} {summary.accepted:>9,} {summary.rejected:>9,}")
+    for line in summary.sample_errors:
+        print(f"  refused: {line}")
+    statuses = ", ".join(f"{s} {n:,}" for s, n in summary.match_status.items()) or "none"
+    print(f"\norders by match status: {statuses}")
+    print(f"\nclients (credentials written to {credentials}, mode 0600):")
+    _print_credentials(summary.clients)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Loads the synthetic demo data set and creates the departments' and enterprises' clients."""
+    from hub.demo import loader
+    from hub.demo.progress import terminal_progress
+    from hub.runtime import Runtime
+
+    if args.orders < 0:
+        raise CommandError("--orders must be 0 or more")
+    settings = _settings()
+    ensure_schema_current(settings)
+    credentials = Path(args.credentials)
+
+    async def main() -> Any:
+        runtime = Runtime.create(settings)
+        try:
+            if args.if_empty:
+                async with runtime.session_factory() as session:
+                    if await loader.has_declarations(session=session):
+                        return None
+            progress = terminal_progress(label="declaring")
+            try:
+                return await loader.load_demo(
+                    runtime=runtime,
+                    orders=args.orders,
+                    seed=args.seed,
+                    progress=progress,
+                    on_clients=lambda created: loader.write_credentials(
+                        path=credentials, clients=created, issuer=settings.issuer
+                    ),
+                )
+            finally:
+                progress.close()
+        finally:
+            await runtime.stop()
+
+    try:
+        summary = asyncio.run(main())
+    except OSError as exc:
+        raise CommandError(f"cannot write {credentials}: {exc}") from exc
+    if summary is not None:
+        _print_demo_summary(summary, credentials)
+        return 0
+    print("the database already holds declarations: no demo data declared")
+    if not credentials.exists():
+        print(f"no demo credentials file at {credentials} (run `hub demo` on an empty database)")
+        return 0
+    try:
+        existing = loader.read_credentials(path=credentials)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CommandError(f"cannot read {credentials}: {exc}") from exc
+    print(f"clients (from {credentials}):")
+    _print_credentials(existing)
+    return 0
+
+
+def cmd_verify_chain(args: argparse.Namespace) -> int:
+    """Recomputes the declaration hash chain; exit 1 when it finds a problem."""
+    from hub.db import create_engine, create_session_factory
+    from hub.declarations import chain
+    from hub.demo.progress import terminal_progress
+
+    settings = _settings()
+    ensure_schema_current(settings)
+
+    async def main() -> chain.ChainReport:
+        engine = create_engine(settings)
+        progress = terminal_progress(label="verifying")
+        try:
+            async with create_session_factory(engine)() as session:
+                return await chain.verify(
+                    session=session,
+                    from_index=args.from_index,
+                    to_index=args.to_index,
+                    progress=progress,
+                )
+        finally:
+            progress.close()
+            await engine.dispose()
+
+    report = asyncio.run(main())
+    if args.json:
+        document = {
+            "ok": report.ok,
+            "checked": report.checked,
+            "from_index": report.from_index,
+            "to_index": report.to_index,
+            "problems": [
+                {"index": p.index, "kind": p.kind.value, "detail": p.detail}
+                for p in report.problems
+            ],
+        }
+        print(json.dumps(document, indent=2))
+    elif report.ok:
+        span = (
+            f"indexes {report.from_index}..{report.to_index}"
+            if report.to_index >= report.from_index
+            else "empty range"
+        )
+        print(f"chain OK: {report.checked:,} declarations verified ({span})")
+    else:
+        print(
+            f"chain BROKEN: {len(report.problems)} problem(s) in indexes "
+            f"{report.from_index}..{report.to_index} ({report.checked:,} declarations read)"
+        )
+        for problem in report.problems:
+            print(f"  index {problem.index}  {problem.kind.value}  {problem.detail}")
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `hub` command."""
     parser = argparse.ArgumentParser(prog="hub", description=__doc__)
@@ -465,6 +599,27 @@ def build_parser() -> argparse.ArgumentParser:
     st_ret.add_argument("ref")
     st_ret.add_argument("--successor", required=True)
     st_ret.set_defaults(func=cmd_standards_transition)
+
+    demo = sub.add_parser("demo", help="load demo data and create demo clients")
+    demo.add_argument("--orders", type=int, default=2000, help="orders to generate")
+    demo.add_argument("--seed", type=int, default=7, help="same seed, same data")
+    demo.add_argument(
+        "--credentials",
+        default="hub-demo-clients.json",
+        help="where to write the clients' secrets (JSON, mode 0600)",
+    )
+    demo.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="declare nothing when the database holds declarations already",
+    )
+    demo.set_defaults(func=cmd_demo)
+
+    verify = sub.add_parser("verify-chain", help="check the declarations' hash chain")
+    verify.add_argument("--from", dest="from_index", type=int, default=1, metavar="N")
+    verify.add_argument("--to", dest="to_index", type=int, default=None, metavar="N")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(func=cmd_verify_chain)
 
     sub.add_parser("schema", help="print the GraphQL SDL").set_defaults(func=cmd_schema)
     return parser

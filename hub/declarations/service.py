@@ -81,8 +81,12 @@ class BatchOutcome:
 
     @property
     def rejected(self) -> int:
-        """Records refused."""
-        return sum(1 for r in self.results if r.errors)
+        """Records refused for their own fault (not those aborted with an atomic batch)."""
+        return sum(
+            1
+            for r in self.results
+            if r.errors and r.errors[0].code != DeclarationErrorCode.BATCH_ABORTED
+        )
 
 
 class BatchRejected(Exception):

@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
+from hub.graphql.loaders import Loaders
 from hub.runtime import Runtime
 
 
@@ -24,6 +25,14 @@ class Context:
     principal: Principal
     runtime: Runtime
     _read_session: AsyncSession | None = field(default=None, repr=False)
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders (sharing the read session)."""
+        if self._loaders is None:
+            self._loaders = Loaders.create(lambda: self.read_session)
+        return self._loaders
 
     @property
     def read_session(self) -> AsyncSession:

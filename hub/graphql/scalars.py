@@ -7,14 +7,9 @@ from decimal import InvalidOperation
 from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
-Decimal = strawberry.scalar(
-    NewType("Decimal", PyDecimal),
-    name="Decimal",
-    description='An exact decimal number serialised as a string, e.g. "1234.50".',
-    serialize=lambda value: format(PyDecimal(value), "f"),
-    parse_value=lambda value: _parse(value),
-)
+Decimal = NewType("Decimal", PyDecimal)
 
 
 def _parse(value: object) -> PyDecimal:
@@ -22,3 +17,17 @@ def _parse(value: object) -> PyDecimal:
         return PyDecimal(str(value))
     except InvalidOperation as exc:
         raise ValueError(f"{value!r} is not a decimal number") from exc
+
+
+def _serialize(value: object) -> str:
+    return format(PyDecimal(str(value)), "f")
+
+
+SCALARS: dict[object, ScalarDefinition] = {
+    Decimal: strawberry.scalar(
+        name="Decimal",
+        description='An exact decimal number serialised as a string, e.g. "1234.50".',
+        serialize=_serialize,
+        parse_value=_parse,
+    )
+}

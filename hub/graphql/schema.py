@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.federation import Schema
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from hub.config import Settings
 from hub.graphql.declarations.schema import DeclarationsMutation, DeclarationsQuery
 from hub.graphql.errors import HubMaskErrors
 from hub.graphql.me import MeQuery
+from hub.graphql.scalars import SCALARS
 from hub.graphql.standards.schema import StandardsMutation, StandardsQuery
+from hub.graphql.trade.schema import TradeQuery
 
 # The explicit list of what the API is made of; a new domain adds its classes here.
-QUERIES: tuple[type, ...] = (MeQuery, StandardsQuery, DeclarationsQuery)
+QUERIES: tuple[type, ...] = (MeQuery, StandardsQuery, DeclarationsQuery, TradeQuery)
 MUTATIONS: tuple[type, ...] = (StandardsMutation, DeclarationsMutation)
 
 
@@ -27,7 +29,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         query=query,
         mutation=mutation,
         extensions=extensions,
-        config=strawberry.schema.config.StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
     )
 
 

@@ -1,0 +1,286 @@
+"""Loads the synthetic demo data set into a hub database, the way real clients would.
+
+`load_demo` publishes the shipped standards, creates one OAuth2 client per department and
+one `declare` client per generated enterprise, then declares every generated record through
+`declare_batch` as the client of the enterprise that naturally sends it (the platform sends
+orders, the payment firm payments, the carrier waybills, the customs broker inventories).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth import clients as client_service
+from hub.db import unit_of_work
+from hub.declarations.models import Declaration
+from hub.declarations.service import Declarant, DeclareItem, declare_batch
+from hub.demo import generator
+from hub.demo.generator import DemoDataSet, Record
+from hub.runtime import Runtime
+from hub.standards.shipped import publish_shipped
+from hub.trade.models import Order
+
+BATCH_SIZE = 500
+ACTOR = "demo"
+
+# The payload field naming the enterprise that sends records of each standard.
+DECLARANT_FIELD: dict[str, str] = {
+    generator.ENTERPRISE: "code",
+    generator.ORDER: "ebpCode",
+    generator.PAYMENT: "payCode",
+    generator.RECEIPT: "payCode",
+    generator.WAYBILL: "logisticsCode",
+    generator.LOGISTICS_STATUS: "logisticsCode",
+    generator.INVENTORY: "agentCode",
+    generator.INVENTORY_STATUS: "agentCode",
+}
+
+# (name, scopes) of the readers: the four departments, a bank, a registry admin, a supervisor.
+DEPARTMENT_CLIENTS: tuple[tuple[str, str], ...] = (
+    ("Customs (demo)", "customs:read pii:read"),
+    ("Tax bureau (demo)", "tax:read"),
+    ("Forex administration (demo)", "forex:read"),
+    ("Market supervision (demo)", "market:read"),
+    ("Demo bank", "finance:read"),
+    ("Standards registry admin (demo)", "standards:write"),
+    ("Supervisor (demo)", "audit:read"),
+)
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    """An OAuth2 client the demo created, with its one-time secret."""
+
+    name: str
+    scopes: str
+    client_id: str
+    client_secret: str
+    enterprise_code: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoBatch:
+    """Records one enterprise declares in one call (and one transaction)."""
+
+    declarant: str
+    records: list[Record]
+
+
+@dataclass
+class StandardCounts:
+    """What happened to the records of one standard."""
+
+    accepted: int = 0
+    duplicates: int = 0  # accepted, but already stored (a re-run of the same seed)
+    rejected: int = 0
+
+
+@dataclass
+class DemoSummary:
+    """The outcome of a demo load."""
+
+    orders: int
+    seed: int
+    records: int
+    seconds: float
+    clients: list[DemoClient]
+    by_standard: dict[str, StandardCounts]
+    match_status: dict[str, int]
+    # The first few refusals, so a rejected record can be diagnosed without a debugger.
+    sample_errors: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        """Records stored (new or duplicates)."""
+        return sum(c.accepted for c in self.by_standard.values())
+
+    @property
+    def rejected(self) -> int:
+        """Records refused."""
+        return sum(c.rejected for c in self.by_standard.values())
+
+
+def declarant_of(*, standard_id: str, payload: dict[str, Any]) -> str:
+    """The enterprise code that naturally declares this record."""
+    return str(payload[DECLARANT_FIELD[standard_id]])
+
+
+def plan_batches(*, data: DemoDataSet, size: int = BATCH_SIZE) -> list[DemoBatch]:
+    """Groups the records into per-declarant batches: enterprise filings first, then records
+    in arrival order, each declarant's records kept in order so changes follow originals."""
+    batches = [
+        DemoBatch(declarant_of(standard_id=standard, payload=payload), [(standard, payload)])
+        for standard, payload in data.enterprises
+    ]
+    pending: dict[str, list[Record]] = {}
+    for standard, payload in data.records:
+        code = declarant_of(standard_id=standard, payload=payload)
+        queue = pending.setdefault(code, [])
+        queue.append((standard, payload))
+        if len(queue) == size:
+            batches.append(DemoBatch(code, queue))
+            pending[code] = []
+    batches.extend(DemoBatch(code, queue) for code, queue in pending.items() if queue)
+    return batches
+
+
+async def has_declarations(*, session: AsyncSession) -> bool:
+    """Whether the database holds any declaration."""
+    return await session.scalar(select(Declaration.id).limit(1)) is not None
+
+
+async def create_clients(
+    *, session: AsyncSession, enterprises: Iterable[tuple[str, str]]
+) -> list[DemoClient]:
+    """Creates the department clients and one `declare` client per (code, name) enterprise."""
+    created: list[DemoClient] = []
+    wanted: list[tuple[str, str, str | None]] = [
+        (name, scopes, None) for name, scopes in DEPARTMENT_CLIENTS
+    ]
+    wanted.extend((name, "declare", code) for code, name in enterprises)
+    for name, scopes, code in wanted:
+        credentials = await client_service.create(
+            session=session, name=name, scopes=scopes, enterprise_code=code
+        )
+        created.append(
+            DemoClient(
+                name=credentials.name,
+                scopes=" ".join(s.value for s in credentials.scopes),
+                client_id=credentials.client_id,
+                client_secret=credentials.client_secret,
+                enterprise_code=code,
+            )
+        )
+    return created
+
+
+async def prepare_demo(*, runtime: Runtime, data: DemoDataSet) -> list[DemoClient]:
+    """Publishes the shipped standards and creates the demo clients, in one transaction."""
+    enterprises = [(payload["code"], payload["name"]) for _, payload in data.enterprises]
+    async with unit_of_work(runtime.session_factory) as session:
+        await publish_shipped(session=session, actor=ACTOR)
+        return await create_clients(session=session, enterprises=enterprises)
+
+
+async def declare_demo(
+    *,
+    runtime: Runtime,
+    data: DemoDataSet,
+    clients: Sequence[DemoClient],
+    progress: ProgressCallback | None = None,
+) -> tuple[dict[str, StandardCounts], list[str]]:
+    """Declares every record as its natural declarant's client, one transaction per batch;
+    returns the counts per standard and the first few refusals."""
+    client_of = {c.enterprise_code: c.client_id for c in clients if c.enterprise_code}
+    counts: dict[str, StandardCounts] = {}
+    errors: list[str] = []
+    total = len(data.enterprises) + len(data.records)
+    done = 0
+    for batch in plan_batches(data=data):
+        declarant = Declarant(client_id=client_of[batch.declarant], enterprise_code=batch.declarant)
+        items = [DeclareItem(standard, payload) for standard, payload in batch.records]
+        async with unit_of_work(runtime.session_factory) as session:
+            outcome = await declare_batch(
+                session=session,
+                declarant=declarant,
+                items=items,
+                atomic=False,
+                validators=runtime.validators,
+                rules=runtime.rules,
+            )
+        for item, result in zip(items, outcome.results, strict=True):
+            tally = counts.setdefault(item.standard, StandardCounts())
+            if result.errors:
+                tally.rejected += 1
+                if len(errors) < 5:
+                    first = result.errors[0]
+                    errors.append(f"{item.standard} by {batch.declarant}: {first.message}")
+            elif result.duplicate:
+                tally.duplicates += 1
+                tally.accepted += 1
+            else:
+                tally.accepted += 1
+        done += len(items)
+        if progress is not None:
+            progress(done, total)
+    return dict(sorted(counts.items())), errors
+
+
+async def orders_by_match_status(*, session: AsyncSession) -> dict[str, int]:
+    """The number of orders in each match status."""
+    rows = await session.execute(
+        select(Order.match_status, func.count()).group_by(Order.match_status)
+    )
+    return {status: count for status, count in sorted(rows.tuples())}
+
+
+async def load_demo(
+    *,
+    runtime: Runtime,
+    orders: int,
+    seed: int,
+    progress: ProgressCallback | None = None,
+    on_clients: Callable[[list[DemoClient]], None] | None = None,
+) -> DemoSummary:
+    """Generates the data set, creates standards and clients, declares everything; calls
+    `on_clients` as soon as the clients exist so their secrets survive a failed load."""
+    started = time.perf_counter()
+    data = generator.generate(orders=orders, seed=seed)
+    created = await prepare_demo(runtime=runtime, data=data)
+    if on_clients is not None:
+        on_clients(created)
+    by_standard, errors = await declare_demo(
+        runtime=runtime, data=data, clients=created, progress=progress
+    )
+    async with runtime.session_factory() as session:
+        statuses = await orders_by_match_status(session=session)
+    return DemoSummary(
+        orders=orders,
+        seed=seed,
+        records=len(data.enterprises) + len(data.records),
+        seconds=time.perf_counter() - started,
+        clients=created,
+        by_standard=by_standard,
+        match_status=statuses,
+        sample_errors=errors,
+    )
+
+
+def write_credentials(*, path: Path, clients: Sequence[DemoClient], issuer: str) -> None:
+    """Writes the clients' credentials as JSON, readable by the owner only (mode 0600)."""
+    document = {
+        "token_endpoint": f"{issuer}/oauth/token",
+        "clients": [asdict(c) for c in clients],
+    }
+    path = path.resolve()
+    # Written to a private temporary file and renamed over the target: the secrets are never
+    # readable by others, not even for a moment, and a crash leaves no half-written file.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_credentials(*, path: Path) -> list[DemoClient]:
+    """Reads a credentials file written by `write_credentials`."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return [DemoClient(**entry) for entry in document["clients"]]
+
