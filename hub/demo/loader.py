@@ -223,7 +223,7 @@ async def orders_by_match_status(*, session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(Order.match_status, func.count()).group_by(Order.match_status)
     )
-    return {status: count for status, count in sorted(rows.tuples())}
+    return {status: count for status, count in sorted(rows.all())}
 
 
 async def load_demo(
@@ -283,4 +283,3 @@ def read_credentials(*, path: Path) -> list[DemoClient]:
     """Reads a credentials file written by `write_credentials`."""
     document = json.loads(path.read_text(encoding="utf-8"))
     return [DemoClient(**entry) for entry in document["clients"]]
-

@@ -5,6 +5,7 @@ Functions are keyword-only and never commit: the caller's unit of work owns the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.canonical import canonical_json, content_hash
+from hub.declarations.models import Declaration
 from hub.standards.compatibility import (
     CompatibilityMode,
     CompatibilityReport,
@@ -27,6 +29,8 @@ from hub.standards.refs import ref_targets
 from hub.standards.validation import (
     INTERNAL_BASE,
     CompiledValidator,
+    SchemaCompileError,
+    ValidationIssue,
     check_schema,
     compile_validator,
     schema_uri,
@@ -37,6 +41,10 @@ from hub.standards.versions import SemVer, check_standard_id, parse_ref, parse_v
 FIXED_STATES = (VersionState.PUBLISHED, VersionState.DEPRECATED, VersionState.RETIRED)
 REFERENCEABLE_STATES = (VersionState.PUBLISHED, VersionState.DEPRECATED)
 _MAX_SCHEMA_BYTES = 512 * 1024
+# How many of the newest stored records a compatibility check re-validates, and how many
+# refused ones it shows.
+SAMPLE_SIZE = 500
+SAMPLE_EXAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,42 @@ class PublishResult:
 
 
 @dataclass(frozen=True)
+class SampleRejection:
+    """A stored record the candidate schema would refuse, with the first reasons."""
+
+    declaration_id: str
+    standard: str
+    issues: tuple[ValidationIssue, ...]
+
+
+@dataclass(frozen=True)
+class DataSample:
+    """Stored records re-validated against a candidate: how many it would refuse."""
+
+    sampled: int
+    rejected: int
+    examples: tuple[SampleRejection, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for the stored change report."""
+        return {
+            "sampled": self.sampled,
+            "rejected": self.rejected,
+            "examples": [
+                {
+                    "declarationId": e.declaration_id,
+                    "standard": e.standard,
+                    "issues": [
+                        {"path": i.path, "keyword": i.keyword, "message": i.message}
+                        for i in e.issues
+                    ],
+                }
+                for e in self.examples
+            ],
+        }
+
+
+@dataclass(frozen=True)
 class CompatibilityCheck:
     """The report of a candidate schema against the versions it must stay compatible with."""
 
@@ -56,6 +100,14 @@ class CompatibilityCheck:
     version: SemVer
     against: tuple[str, ...]
     report: CompatibilityReport
+    data_sample: DataSample | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as stored with a published version."""
+        data = {**self.report.to_dict(), "against": list(self.against)}
+        if self.data_sample is not None:
+            data["dataSample"] = self.data_sample.to_dict()
+        return data
 
 
 @dataclass(frozen=True)
@@ -269,12 +321,66 @@ async def check_compatibility(
         mode=mode,
         resolve=_resolver(resources),
     )
+    sample = await sample_stored_records(
+        session=session,
+        standard_id=standard_id,
+        schema=schema,
+        uri=uri,
+        resources=resources,
+    )
     return CompatibilityCheck(
         standard=standard,
         version=semver,
         against=tuple(r.version for r in history),
         report=report,
+        data_sample=sample,
     )
+
+
+async def sample_stored_records(
+    *,
+    session: AsyncSession,
+    standard_id: str,
+    schema: dict[str, Any],
+    uri: str,
+    resources: Mapping[str, dict[str, Any]],
+    size: int = SAMPLE_SIZE,
+) -> DataSample:
+    """Re-validates the newest stored records of a standard against a candidate schema."""
+    rows = (
+        await session.execute(
+            select(
+                Declaration.id,
+                Declaration.standard_version,
+                Declaration.payload,
+            )
+            .where(Declaration.standard_id == standard_id)
+            .order_by(Declaration.chain_index.desc())
+            .limit(size)
+        )
+    ).all()
+    if not rows:
+        return DataSample(sampled=0, rejected=0, examples=())
+    try:
+        validator = compile_validator(schema=schema, uri=uri, resources=resources)
+    except SchemaCompileError as exc:
+        raise StandardsError(StandardErrorCode.INVALID_SCHEMA, str(exc)) from exc
+    rejected = 0
+    examples: list[SampleRejection] = []
+    for declaration_id, version, payload in rows:
+        record = json.loads(payload)
+        if validator.is_valid(record):
+            continue
+        rejected += 1
+        if len(examples) < SAMPLE_EXAMPLES:
+            examples.append(
+                SampleRejection(
+                    declaration_id=declaration_id,
+                    standard=f"{standard_id}@{version}",
+                    issues=tuple(validator.errors(record, limit=3)),
+                )
+            )
+    return DataSample(sampled=len(rows), rejected=rejected, examples=tuple(examples))
 
 
 async def publish_version(
@@ -341,7 +447,7 @@ async def publish_version(
     row.content_hash = digest
     row.state = VersionState.PUBLISHED.value
     row.published_at = now
-    row.change_report = {**check.report.to_dict(), "against": list(check.against)}
+    row.change_report = check.to_dict()
     if existing is None:
         session.add(row)
     try:

@@ -314,3 +314,45 @@ async def test_concurrent_writers_get_a_gapless_chain(declare: Declare, app: Sta
 
     async with app.state.runtime.session_factory() as session:
         assert (await chain.verify(session=session)).ok
+
+
+CHECK = """
+mutation($input: StandardVersionInput!) {
+  checkCompatibility(input: $input) {
+    report {
+      compatible
+      dataSample { sampled rejected examples { declarationId standard issues { path keyword } } }
+    }
+    errors { code message }
+  }
+}"""
+
+
+async def test_a_compatibility_check_reports_how_many_stored_records_the_candidate_refuses(
+    declare: Declare, gql: Gql, get_token: Any, app: Starlette
+) -> None:
+    accepted = []
+    for n in range(3):
+        order = import_documents(f"XZS{n:04d}")["order"]
+        order["note"] = "short" if n else "a note that is much longer than ten characters"
+        accepted.append((await declare("cbec.order", order, as_=PLATFORM))["declaration"])
+    async with app.state.runtime.session_factory() as session:
+        current = await standards.get_version(
+            session=session, standard_id="cbec.order", version="1.0.0"
+        )
+    candidate = copy.deepcopy(current.schema)
+    candidate["properties"]["note"] = {"type": "string", "maxLength": 10}
+    admin = await get_token(scopes="standards:write")
+    body = await gql(
+        CHECK,
+        token=admin,
+        variables={"input": {"standardId": "cbec.order", "version": "1.1.0", "schema": candidate}},
+    )
+    report = body["data"]["checkCompatibility"]["report"]
+    assert report["compatible"] is False
+    sample = report["dataSample"]
+    assert (sample["sampled"], sample["rejected"]) == (3, 1)
+    [example] = sample["examples"]
+    assert example["declarationId"] == accepted[0]["id"]
+    assert example["standard"] == "cbec.order@1.0.0"
+    assert example["issues"][0] == {"path": "/note", "keyword": "maxLength"}

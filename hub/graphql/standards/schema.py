@@ -200,7 +200,7 @@ class StandardsMutation:
                 )
         except (StandardsError, StandardsErrors) as exc:
             return CheckCompatibilityPayload(report=None, errors=errors_of(exc))
-        data: dict[str, Any] = check.report.to_dict()
+        data: dict[str, Any] = check.to_dict()
         return CheckCompatibilityPayload(
             report=report_from_dict(data, list(check.against)), errors=[]
         )

@@ -66,12 +66,55 @@ class SchemaChange:
     against: str | None = strawberry.field(description="The earlier version compared with.")
 
 
+@strawberry.type(description="Why the candidate schema refuses a stored record.")
+class SampleIssue:
+    path: str
+    keyword: str
+    message: str
+
+
+@strawberry.type(description="A stored record the candidate schema would refuse.")
+class SampleRejection:
+    declaration_id: str
+    standard: str
+    issues: list[SampleIssue]
+
+
+@strawberry.type(
+    description="The newest stored records of the standard re-validated against the candidate."
+)
+class DataSample:
+    sampled: int
+    rejected: int
+    examples: list[SampleRejection]
+
+
 @strawberry.type(description="Every change of a candidate schema and the verdict.")
 class CompatibilityReport:
     mode: CompatibilityModeEnum
     compatible: bool
     checked_against: list[str]
     changes: list[SchemaChange]
+    data_sample: DataSample | None = strawberry.field(
+        description="How many stored records the candidate would refuse, with examples."
+    )
+
+
+def _sample(data: dict[str, Any] | None) -> DataSample | None:
+    if data is None:
+        return None
+    return DataSample(
+        sampled=data["sampled"],
+        rejected=data["rejected"],
+        examples=[
+            SampleRejection(
+                declaration_id=e["declarationId"],
+                standard=e["standard"],
+                issues=[SampleIssue(**i) for i in e["issues"]],
+            )
+            for e in data["examples"]
+        ],
+    )
 
 
 def report_from_dict(data: dict[str, Any], against: list[str]) -> CompatibilityReport:
@@ -93,6 +136,7 @@ def report_from_dict(data: dict[str, Any], against: list[str]) -> CompatibilityR
             )
             for c in data.get("changes", [])
         ],
+        data_sample=_sample(data.get("dataSample")),
     )
 
 
