@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -43,6 +44,36 @@ class Declaration(Base):
     def standard_ref(self) -> str:
         """`id@version` of the standard the record was validated against."""
         return f"{self.standard_id}@{self.standard_version}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewDeclaration:
+    """A declaration just inserted in bulk: the same fields, without ORM bookkeeping."""
+
+    id: str
+    chain_index: int
+    standard_id: str
+    standard_version: str
+    record_key: str
+    app_type: str
+    declarant: str
+    client_id: str
+    idempotency_key: str | None
+    received_at: datetime
+    payload: str
+    content_hash: str
+    prev_hash: str
+    chain_hash: str
+    supersedes: str | None
+    batch_id: str | None
+
+    @property
+    def standard_ref(self) -> str:
+        """`id@version` of the standard the record was validated against."""
+        return f"{self.standard_id}@{self.standard_version}"
+
+
+StoredDeclaration = Declaration | NewDeclaration
 
 
 class ChainHead(Base):

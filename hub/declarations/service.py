@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.canonical import canonical_json, content_hash
 from hub.declarations import chain
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
-from hub.declarations.models import Declaration
+from hub.declarations.models import Declaration, NewDeclaration, StoredDeclaration
 from hub.declarations.records import record_type
 from hub.standards import service as standards
 from hub.standards.errors import StandardErrorCode, StandardsError
@@ -61,7 +61,7 @@ class Declarant:
 class ItemResult:
     """The outcome for one record: the declaration (new or original) or the refusals."""
 
-    declaration: Declaration | None = None
+    declaration: StoredDeclaration | None = None
     duplicate: bool = False
     warnings: tuple[str, ...] = ()
     errors: tuple[DeclarationIssue, ...] = ()
@@ -284,10 +284,12 @@ async def declare_batch(
     await _validate_all(
         session=session, candidates=candidates, declarant=declarant, validators=validators
     )
-    by_content = await _existing_by_content(
+    by_content: dict[tuple[str, str], StoredDeclaration] = await _existing_by_content(
         session=session, declarant=declarant, candidates=candidates
     )
-    by_key = await _existing_by_key(session=session, declarant=declarant, candidates=candidates)
+    by_key: dict[str, StoredDeclaration] = await _existing_by_key(
+        session=session, declarant=declarant, candidates=candidates
+    )
     latest = await _latest_by_record(session=session, candidates=candidates)
 
     now = datetime.now(UTC)
@@ -360,7 +362,7 @@ async def declare_batch(
         last_hash = link
         new_rows.append(row)
         latest[record] = (declaration_id, candidate.app_type)
-        declaration = Declaration(**row)
+        declaration = NewDeclaration(**row)
         by_content[(standard_id, candidate.digest)] = declaration
         if idem:
             by_key[idem] = declaration
@@ -393,6 +395,6 @@ async def declare_batch(
     return outcome
 
 
-def payload_of(declaration: Declaration) -> Any:
+def payload_of(declaration: StoredDeclaration) -> Any:
     """The stored payload as JSON data."""
     return json.loads(declaration.payload)

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -299,23 +299,8 @@ async def _events(session: AsyncSession, records: list[Accepted], now: datetime)
             ),
             rows,
         )
-        latest: dict[tuple[str, str], dict[str, Any]] = {}
-        for row in rows:
-            key = (row["logistics_code"], row["logistics_no"])
-            if row["status"] == ACTIVE and (
-                key not in latest or row["status_time"] >= latest[key]["status_time"]
-            ):
-                latest[key] = row
-        for (code, number), row in latest.items():
-            await session.execute(
-                update(Waybill)
-                .where(
-                    Waybill.record_key == f"{code}|{number}",
-                    (Waybill.last_milestone_time.is_(None))
-                    | (Waybill.last_milestone_time <= row["status_time"]),
-                )
-                .values(last_milestone=row["milestone"], last_milestone_time=row["status_time"])
-            )
+        waybill_keys = {f"{row['logistics_code']}|{row['logistics_no']}" for row in rows}
+        await refresh_milestones(session=session, waybill_keys=waybill_keys)
     receipts = [r for r in records if r.standard_id == "cbec.inventory-status"]
     if receipts:
         rows = [
@@ -342,6 +327,37 @@ async def _events(session: AsyncSession, records: list[Accepted], now: datetime)
     return affected
 
 
+async def refresh_milestones(*, session: AsyncSession, waybill_keys: set[str]) -> None:
+    """Sets each waybill's latest active milestone from its events (one statement per chunk)."""
+    latest = (
+        select(WaybillEvent.milestone)
+        .where(
+            WaybillEvent.logistics_code == Waybill.logistics_code,
+            WaybillEvent.logistics_no == Waybill.logistics_no,
+            WaybillEvent.status == ACTIVE,
+        )
+        .order_by(WaybillEvent.status_time.desc(), WaybillEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    latest_time = (
+        select(func.max(WaybillEvent.status_time))
+        .where(
+            WaybillEvent.logistics_code == Waybill.logistics_code,
+            WaybillEvent.logistics_no == Waybill.logistics_no,
+            WaybillEvent.status == ACTIVE,
+        )
+        .scalar_subquery()
+    )
+    for chunk in _chunks(sorted(waybill_keys)):
+        await session.execute(
+            update(Waybill)
+            .where(Waybill.record_key.in_(chunk))
+            .values(last_milestone=latest, last_milestone_time=latest_time)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def apply(
     *, session: AsyncSession, accepted: list[Accepted], rules: RuleConfig, now: datetime
 ) -> None:
@@ -361,18 +377,25 @@ async def apply(
         if node in _NODES:
             await _upsert_nodes(session, node, records, now)
     await _events(session, accepted, now)
+    if by_node.get("waybill"):
+        # Milestones may have arrived before their waybill.
+        await refresh_milestones(
+            session=session, waybill_keys={r.record_key for r in by_node["waybill"]}
+        )
     if affected:
         await rematch(session=session, keys=affected, rules=rules)
 
 
-async def _by_order(session: AsyncSession, model: Any, keys: list[OrderKey]) -> dict[OrderKey, Any]:
+async def _by_order(
+    session: AsyncSession, model: Any, keys: list[OrderKey], columns: Sequence[Any]
+) -> dict[OrderKey, Any]:
+    """Active documents of the given orders as plain rows (no ORM objects: this is hot)."""
     found: dict[OrderKey, Any] = {}
     for chunk in _chunks(keys):
-        rows = await session.scalars(
-            select(model)
+        rows = await session.execute(
+            select(model.ebp_code, model.order_no, *columns)
             .where(tuple_(model.ebp_code, model.order_no).in_(chunk), model.status == ACTIVE)
             .order_by(model.id)
-            .execution_options(populate_existing=True)
         )
         for row in rows:
             found[(row.ebp_code, row.order_no)] = row  # the newest active one wins
@@ -381,15 +404,14 @@ async def _by_order(session: AsyncSession, model: Any, keys: list[OrderKey]) -> 
 
 async def _latest_customs_status(
     session: AsyncSession, keys: list[OrderKey]
-) -> dict[OrderKey, tuple[int, str]]:
-    found: dict[OrderKey, tuple[int, str]] = {}
+) -> dict[OrderKey, int]:
+    found: dict[OrderKey, int] = {}
     for chunk in _chunks(keys):
         rows = await session.execute(
             select(
                 CustomsStatusEvent.ebp_code,
                 CustomsStatusEvent.order_no,
                 CustomsStatusEvent.return_status,
-                CustomsStatusEvent.return_time,
             )
             .where(
                 tuple_(CustomsStatusEvent.ebp_code, CustomsStatusEvent.order_no).in_(chunk),
@@ -397,8 +419,8 @@ async def _latest_customs_status(
             )
             .order_by(CustomsStatusEvent.return_time, CustomsStatusEvent.id)
         )
-        for ebp, order_no, status, time in rows:
-            found[(ebp, order_no)] = (status, time)
+        for ebp, order_no, status in rows:
+            found[(ebp, order_no)] = status
     return found
 
 
@@ -407,49 +429,84 @@ def _indivisible(order: Mapping[str, Any]) -> bool:
     return len(items) == 1 and _money(items[0].get("qty")) == Decimal(1)
 
 
+@dataclass
+class _OrderState:
+    """What limit checking needs of an order; affected orders carry fresh values."""
+
+    id: int
+    order_no: str
+    direction: str
+    status: str
+    app_time: str
+    buyer_id_number: str | None
+    order_year: int
+    trade_mode: str | None
+    limit_value: Decimal | None
+    customs_status: int | None
+    risk_flags: list[str]
+    payload: Mapping[str, Any] | None = None
+
+
+_STATE_COLUMNS = (
+    Order.id,
+    Order.order_no,
+    Order.direction,
+    Order.status,
+    Order.app_time,
+    Order.buyer_id_number,
+    Order.order_year,
+    Order.trade_mode,
+    Order.limit_value,
+    Order.customs_status,
+    Order.risk_flags,
+)
+
+
 async def rematch(*, session: AsyncSession, keys: set[OrderKey], rules: RuleConfig) -> None:
     """Recomputes matching, tax and limit flags for the orders with these keys."""
-    key_list = sorted(keys)
-    orders = await _by_order(session, Order, key_list)
+    orders = await _by_order(session, Order, sorted(keys), (*_STATE_COLUMNS, Order.payload))
     if not orders:
         return
     present = sorted(orders)
-    payments = await _by_order(session, Payment, present)
-    receipts = await _by_order(session, Receipt, present)
-    waybills = await _by_order(session, Waybill, present)
-    inventories = await _by_order(session, Inventory, present)
+    payments = await _by_order(session, Payment, present, (Payment.payload,))
+    receipts = await _by_order(session, Receipt, present, (Receipt.payload,))
+    waybills = await _by_order(session, Waybill, present, (Waybill.payload,))
+    inventories = await _by_order(
+        session, Inventory, present, (Inventory.payload, Inventory.trade_mode)
+    )
     statuses = await _latest_customs_status(session, present)
 
     updates: dict[int, dict[str, Any]] = {}
+    states: list[_OrderState] = []
     for key, order in orders.items():
         direction = order.direction
         money_doc = payments.get(key) if direction == "I" else receipts.get(key)
         waybill = waybills.get(key)
         inventory = inventories.get(key)
+        inventory_payload = inventory.payload if inventory else None
         result = match_order(
             order=order.payload,
             payment=money_doc.payload if money_doc else None,
             waybill=waybill.payload if waybill else None,
-            inventory=inventory.payload if inventory else None,
-            direction=direction,  # type: ignore[arg-type]
+            inventory=inventory_payload,
+            direction=direction,
             config=rules,
         )
         trade_mode = order.payload.get("tradeMode") or (inventory.trade_mode if inventory else None)
         row: dict[str, Any] = {
-            "id": order.id,
+            "b_id": order.id,
             "trade_mode": trade_mode,
             "match_status": result.status.value,
             "match_missing": list(result.missing),
             "match_discrepancies": [
                 {"code": d.code.value, "detail": d.detail} for d in result.discrepancies
             ],
-            "customs_status": statuses[key][0] if key in statuses else None,
+            "customs_status": statuses.get(key),
             "tax_computed": None,
             "limit_value": None,
             "risk_flags": [],
         }
         if applies_retail_limits(direction=direction, trade_mode=trade_mode):
-            inventory_payload = inventory.payload if inventory else None
             tax = retail_import_tax(order=order.payload, inventory=inventory_payload, config=rules)
             row["tax_computed"] = tax.computed
             row["limit_value"] = limit_value(
@@ -458,18 +515,58 @@ async def rematch(*, session: AsyncSession, keys: set[OrderKey], rules: RuleConf
             if not tax.matches:
                 row["risk_flags"].append(TAX_MISMATCH)
         updates[order.id] = row
-        # The in-memory rows feed the buyer-year totals below.
-        order.trade_mode = trade_mode
-        order.limit_value = row["limit_value"]
-        order.customs_status = row["customs_status"]
-    await _apply_limits(session=session, orders=list(orders.values()), updates=updates, rules=rules)
-    await session.execute(update(Order), list(updates.values()))
+        states.append(
+            _OrderState(
+                id=order.id,
+                order_no=order.order_no,
+                direction=direction,
+                status=order.status,
+                app_time=order.app_time,
+                buyer_id_number=order.buyer_id_number,
+                order_year=order.order_year,
+                trade_mode=trade_mode,
+                limit_value=row["limit_value"],
+                customs_status=row["customs_status"],
+                risk_flags=row["risk_flags"],
+                payload=order.payload,
+            )
+        )
+    await _apply_limits(session=session, orders=states, updates=updates, rules=rules)
+    full = [u for u in updates.values() if "match_status" in u]
+    flags_only = [u for u in updates.values() if "match_status" not in u]
+    table = Order.__table__
+    if full:
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({c: bindparam(c) for c in full[0] if c != "b_id"}),
+            full,
+        )
+    if flags_only:
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(risk_flags=bindparam("risk_flags")),
+            flags_only,
+        )
+
+
+def _counts_toward_year(order: _OrderState) -> bool:
+    rejected = order.customs_status is not None and (
+        order.customs_status in _NOT_A_PURCHASE or order.customs_status < 0
+    )
+    return (
+        order.status == ACTIVE
+        and order.limit_value is not None
+        and applies_retail_limits(direction=order.direction, trade_mode=order.trade_mode)
+        and not rejected
+    )
 
 
 async def _apply_limits(
     *,
     session: AsyncSession,
-    orders: list[Order],
+    orders: list[_OrderState],
     updates: dict[int, dict[str, Any]],
     rules: RuleConfig,
 ) -> None:
@@ -482,45 +579,38 @@ async def _apply_limits(
     }
     if not buyers:
         return
-    related: dict[int, Order] = {o.id: o for o in orders}
-    for chunk in _chunks(sorted(buyers)):
-        for other in await session.scalars(
-            select(Order).where(
+    related: dict[int, _OrderState] = {o.id: o for o in orders}
+    for chunk in _chunks(sorted(buyers)):  # type: ignore[type-var]
+        rows = await session.execute(
+            select(*_STATE_COLUMNS).where(
                 tuple_(Order.buyer_id_number, Order.order_year).in_(chunk),
                 Order.direction == "I",
             )
-        ):
-            related.setdefault(other.id, other)
-    by_buyer: dict[tuple[str, int], list[Order]] = defaultdict(list)
+        )
+        for row in rows:
+            if row.id not in related:
+                related[row.id] = _OrderState(**row._mapping)
+    by_buyer: dict[tuple[str | None, int], list[_OrderState]] = defaultdict(list)
     for order in related.values():
         if (order.buyer_id_number, order.order_year) in buyers:
-            by_buyer[(order.buyer_id_number, order.order_year)].append(order)  # type: ignore[index]
+            by_buyer[(order.buyer_id_number, order.order_year)].append(order)
     for group in by_buyer.values():
         group.sort(key=lambda o: (o.app_time, o.order_no))
         total = Decimal(0)
         for order in group:
-            counts = (
-                order.status == ACTIVE
-                and order.limit_value is not None
-                and applies_retail_limits(direction=order.direction, trade_mode=order.trade_mode)
-                and not (
-                    order.customs_status is not None
-                    and (order.customs_status in _NOT_A_PURCHASE or order.customs_status < 0)
-                )
-            )
-            if not counts:
+            if not _counts_toward_year(order):
                 continue
             assert order.limit_value is not None
             flags = check_retail_limits(
                 order_total=order.limit_value,
                 buyer_year_total_before=total,
-                single_item_indivisible=_indivisible(order.payload),
+                single_item_indivisible=_indivisible(order.payload or {}),
                 config=rules,
             )
             total += order.limit_value
             row = updates.get(order.id)
             if row is None:  # another order of the buyer: only its limit flags change
-                row = updates[order.id] = {"id": order.id, "risk_flags": order.risk_flags or []}
+                row = updates[order.id] = {"b_id": order.id, "risk_flags": order.risk_flags or []}
             row["risk_flags"] = [
                 *(f for f in row["risk_flags"] if f == TAX_MISMATCH),
                 *(flag.value for flag in flags),

@@ -12,7 +12,7 @@ from hub.declarations.chain import ChainReport
 from hub.declarations.chain import ProblemKind as ProblemKindEnum
 from hub.declarations.errors import DeclarationErrorCode as DeclarationErrorCodeEnum
 from hub.declarations.errors import DeclarationIssue
-from hub.declarations.models import Declaration as DeclarationRow
+from hub.declarations.models import StoredDeclaration
 from hub.declarations.service import ItemResult
 
 strawberry.enum(
@@ -62,7 +62,7 @@ class Declaration:
     )
 
     @classmethod
-    def from_row(cls, row: DeclarationRow) -> Declaration:
+    def from_row(cls, row: StoredDeclaration) -> Declaration:
         """From the stored row."""
         return cls(
             id=strawberry.ID(row.id),
