@@ -1,11 +1,18 @@
 """Imports every table module so alembic sees the whole metadata."""
 
+from hub.access import models as access_models
 from hub.auth import models as auth_models
 from hub.db import Base
 from hub.declarations import models as declarations_models
 from hub.standards import models as standards_models
 from hub.trade import models as trade_models
 
-TABLE_MODULES = (auth_models, standards_models, declarations_models, trade_models)
+TABLE_MODULES = (
+    auth_models,
+    standards_models,
+    declarations_models,
+    trade_models,
+    access_models,
+)
 
 metadata = Base.metadata

@@ -1,0 +1,152 @@
+"""The access policy as data: which scopes read which data category.
+
+This module is the one place the table of DESIGN.md lives. Every graph field names its
+category; the resolvers, `_entities`, the SDL (`@requiresScopes`) and the field
+descriptions all read this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hub.auth.principal import Principal
+from hub.auth.scopes import Scope
+
+
+class Category(StrEnum):
+    """Data categories of the trade graph."""
+
+    REGISTRATION = "registration"  # ids, names, roles, region
+    CREDIT = "credit"  # credit class, risk flags
+    ORDER = "order"  # headers, amounts, trade mode
+    GOODS = "goods"  # lines, HS codes, origin
+    PAYMENT = "payment"  # payments, receipts
+    LOGISTICS = "logistics"  # waybills, milestones
+    CLEARANCE = "clearance"  # inventories, customs status
+    TAX = "tax"  # tax amounts
+    PERSONAL = "personal"  # buyer / payer / consignee
+
+
+_ALL_BUT_PERSONAL = frozenset(c for c in Category if c is not Category.PERSONAL)
+
+# Department scope → categories it reads in clear. PERSONAL is read in clear only with
+# pii:read (customs); everyone else who may read a record sees personal fields masked.
+DEPARTMENT_CATEGORIES: dict[Scope, frozenset[Category]] = {
+    Scope.CUSTOMS_READ: _ALL_BUT_PERSONAL,
+    Scope.TAX_READ: frozenset(
+        {
+            Category.REGISTRATION,
+            Category.CREDIT,
+            Category.ORDER,
+            Category.GOODS,
+            Category.PAYMENT,
+            Category.CLEARANCE,
+            Category.TAX,
+        }
+    ),
+    Scope.FOREX_READ: frozenset(
+        {
+            Category.REGISTRATION,
+            Category.CREDIT,
+            Category.ORDER,
+            Category.PAYMENT,
+            Category.CLEARANCE,
+        }
+    ),
+    Scope.MARKET_READ: frozenset({Category.REGISTRATION, Category.CREDIT, Category.GOODS}),
+    # Banks: at most these, and only what an active consent names for that enterprise.
+    Scope.FINANCE_READ: frozenset(
+        {
+            Category.REGISTRATION,
+            Category.CREDIT,
+            Category.ORDER,
+            Category.PAYMENT,
+            Category.LOGISTICS,
+            Category.CLEARANCE,
+        }
+    ),
+}
+# An enterprise reads every category of records it is a party to (personal data masked).
+OWN_ENTERPRISE_CATEGORIES = _ALL_BUT_PERSONAL
+# Categories a bank may be granted in a consent.
+CONSENTABLE_CATEGORIES = DEPARTMENT_CATEGORIES[Scope.FINANCE_READ]
+DEPARTMENT_SCOPES = tuple(DEPARTMENT_CATEGORIES)
+
+
+def scopes_for(category: Category) -> list[list[str]]:
+    """The `@requiresScopes` value of a category: any one of these scope sets suffices."""
+    if category is Category.PERSONAL:
+        return [[Scope.CUSTOMS_READ.value, Scope.PII_READ.value]]
+    return [[s.value] for s, cats in DEPARTMENT_CATEGORIES.items() if category in cats] + [
+        [Scope.DECLARE.value]
+    ]
+
+
+def describe(category: Category) -> str:
+    """The sentence appended to a field's description."""
+    if category is Category.PERSONAL:
+        return (
+            "Category: personal. In clear only with customs:read + pii:read; "
+            "masked for every other reader."
+        )
+    readers = ", ".join(s.value for s, cats in DEPARTMENT_CATEGORIES.items() if category in cats)
+    return (
+        f"Category: {category.value}. Readable with {readers} (finance:read only under an "
+        "active consent naming it), and by the enterprises party to the record."
+    )
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one caller may read of one enterprise's records."""
+
+    categories: frozenset[Category]
+    personal_in_clear: bool
+    consent_id: str | None = None
+
+    def allows(self, category: Category) -> bool:
+        """True when fields of the category resolve (personal: in clear or masked)."""
+        return category is Category.PERSONAL or category in self.categories
+
+
+def department_label(principal: Principal) -> str:
+    """A short label of the caller's role for the access log."""
+    for scope, label in (
+        (Scope.CUSTOMS_READ, "customs"),
+        (Scope.TAX_READ, "tax"),
+        (Scope.FOREX_READ, "forex"),
+        (Scope.MARKET_READ, "market"),
+        (Scope.FINANCE_READ, "bank"),
+        (Scope.AUDIT_READ, "supervisor"),
+        (Scope.STANDARDS_WRITE, "registry"),
+    ):
+        if principal.has(scope):
+            return label
+    return "enterprise" if principal.enterprise_code else "other"
+
+
+def department_categories(principal: Principal) -> frozenset[Category]:
+    """Categories the caller's department scopes grant for every enterprise (banks: none)."""
+    granted: set[Category] = set()
+    for scope, categories in DEPARTMENT_CATEGORIES.items():
+        if scope is not Scope.FINANCE_READ and principal.has(scope):
+            granted |= categories
+    return frozenset(granted)
+
+
+def grant_for(
+    *,
+    principal: Principal,
+    party_to_record: bool,
+    consented: frozenset[Category] = frozenset(),
+    consent_id: str | None = None,
+) -> Grant:
+    """The categories a caller reads on one record (row rule + consent + department)."""
+    categories = set(department_categories(principal))
+    if party_to_record:
+        categories |= OWN_ENTERPRISE_CATEGORIES
+    if principal.has(Scope.FINANCE_READ) and consented:
+        categories |= consented & CONSENTABLE_CATEGORIES
+    personal = principal.has(Scope.CUSTOMS_READ) and principal.has(Scope.PII_READ)
+    return Grant(frozenset(categories), personal, consent_id)
