@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/hub db upgrade
+	$(BIN)/hub demo --if-empty
 	$(BIN)/hub serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
@@ -37,4 +38,4 @@ bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) hub.db hub.db-wal hub.db-shm .pytest_cache .ruff_cache
+	rm -rf $(VENV) hub.db hub.db-wal hub.db-shm hub-demo-clients.json .pytest_cache .ruff_cache

@@ -1,0 +1,308 @@
+"""`hub demo`: standards, clients and the synthetic data set, declared as real clients would."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import shutil
+import sqlite3
+import stat
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from hub.app import create_app
+from hub.config import Settings
+from hub.declarations.models import Declaration
+from hub.demo.generator import generate
+from hub.demo.loader import BATCH_SIZE, DECLARANT_FIELD, DEPARTMENT_CLIENTS, plan_batches
+from hub.demo.progress import Progress
+from hub.trade.models import Order
+from tests.conftest import blocking
+from tests.foundation.test_cli import hub
+from tests.support import TEST_ISSUER, jwt_claims
+
+ORDERS = 60
+SEED = 7
+CREDENTIALS = "hub-demo-clients.json"
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """A directory where `hub demo` ran against its own SQLite file."""
+
+    cwd: Path
+    db: Path
+    stdout: str
+    stderr: str
+
+    @property
+    def url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.db}"
+
+    @property
+    def credentials(self) -> Path:
+        return self.cwd / CREDENTIALS
+
+
+def run_demo(cwd: Path, *args: str) -> DemoRun:
+    """Runs `hub demo --orders 60` in `cwd` on a fresh SQLite file and checks it succeeded."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    db = cwd / "hub.db"
+    result = hub(
+        "demo", "--orders", str(ORDERS), *args, database_url=f"sqlite+aiosqlite:///{db}", cwd=cwd
+    )
+    assert result.returncode == 0, result.stderr
+    return DemoRun(cwd, db, result.stdout, result.stderr)
+
+
+def query(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def content_hashes(db: Path) -> Counter[tuple[object, ...]]:
+    return Counter(query(db, "SELECT standard_id, declarant, content_hash FROM declarations"))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """One demo load shared by the read-only tests of this module."""
+    return run_demo(tmp_path_factory.mktemp("demo"))
+
+
+# -- the data -------------------------------------------------------------------------------
+
+
+def test_demo_declares_every_generated_record_and_none_is_rejected(demo: DemoRun) -> None:
+    data = generate(orders=ORDERS, seed=SEED)
+    expected = Counter(standard for standard, _ in data.enterprises + data.records)
+    stored = Counter(
+        dict(query(demo.db, "SELECT standard_id, count(*) FROM declarations GROUP BY 1"))
+    )
+    assert stored == expected
+    total = sum(expected.values())
+    assert f"total {total:>9,} {0:>9,}".split() == next(
+        line.split() for line in demo.stdout.splitlines() if line.startswith("total")
+    )
+
+
+def test_demo_orders_are_matched_with_both_clean_and_faulty_ones(demo: DemoRun) -> None:
+    statuses = dict(query(demo.db, "SELECT match_status, count(*) FROM orders GROUP BY 1"))
+    assert sum(statuses.values()) == ORDERS  # type: ignore[arg-type]
+    assert statuses.get("MATCHED", 0) > 0
+    assert statuses.get("MISMATCH", 0) > 0
+    summary = next(line for line in demo.stdout.splitlines() if "orders by match status" in line)
+    assert f"MATCHED {statuses['MATCHED']}" in summary
+    assert f"MISMATCH {statuses['MISMATCH']}" in summary
+
+
+def test_each_record_is_declared_by_its_natural_declarants_client(demo: DemoRun) -> None:
+    clients = dict(query(demo.db, "SELECT client_id, enterprise_code FROM oauth_clients"))
+    rows = query(demo.db, "SELECT standard_id, declarant, client_id, payload FROM declarations")
+    assert rows
+    for standard_id, declarant, client_id, payload in rows:
+        field = DECLARANT_FIELD[str(standard_id)]
+        assert json.loads(str(payload))[field] == declarant
+        assert clients[client_id] == declarant
+
+
+def test_enterprise_filings_come_first_in_the_chain(demo: DemoRun) -> None:
+    first = query(demo.db, "SELECT standard_id FROM declarations ORDER BY chain_index LIMIT 15")
+    data = generate(orders=ORDERS, seed=SEED)
+    assert [s for (s,) in first[: len(data.enterprises)]] == ["cbec.enterprise"] * len(
+        data.enterprises
+    )
+    assert first[len(data.enterprises)] != ("cbec.enterprise",)
+
+
+def test_demo_publishes_the_shipped_standards(demo: DemoRun) -> None:
+    published = {s for (s,) in query(demo.db, "SELECT DISTINCT standard_id FROM declarations")}
+    states = dict(
+        query(demo.db, "SELECT standard_id, state FROM standard_versions WHERE state='PUBLISHED'")
+    )
+    assert published <= set(states)
+
+
+def test_demo_prints_nothing_but_the_summary_when_not_on_a_terminal(demo: DemoRun) -> None:
+    assert demo.stderr == ""
+    assert demo.stdout.startswith(f"demo data: {ORDERS} orders (seed {SEED})")
+
+
+# -- the clients ----------------------------------------------------------------------------
+
+
+def test_demo_creates_department_clients_and_one_declare_client_per_enterprise(
+    demo: DemoRun,
+) -> None:
+    rows = query(demo.db, "SELECT name, scopes, enterprise_code FROM oauth_clients")
+    departments = {(name, scopes) for name, scopes, code in rows if code is None}
+    assert departments == set(DEPARTMENT_CLIENTS)
+    enterprise_codes = {payload["code"] for _, payload in generate(orders=0, seed=SEED).enterprises}
+    bound = [(scopes, code) for _, scopes, code in rows if code is not None]
+    assert sorted(code for _, code in bound) == sorted(enterprise_codes)  # type: ignore[type-var]
+    assert {scopes for scopes, _ in bound} == {"declare"}
+
+
+def test_credentials_file_is_private_and_lists_every_client(demo: DemoRun) -> None:
+    assert stat.S_IMODE(demo.credentials.stat().st_mode) == 0o600
+    document = json.loads(demo.credentials.read_text())
+    listed = {c["client_id"] for c in document["clients"]}
+    assert listed == {c for (c,) in query(demo.db, "SELECT client_id FROM oauth_clients")}
+    for client in document["clients"]:
+        assert client["client_id"] in demo.stdout
+        assert client["client_secret"] in demo.stdout
+
+
+async def test_credentials_file_clients_obtain_tokens_with_their_scopes(demo: DemoRun) -> None:
+    document = json.loads(demo.credentials.read_text())
+    app = create_app(Settings(database_url=demo.url, issuer=TEST_ISSUER, env="test"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=TEST_ISSUER) as http:
+            for client in document["clients"]:
+                response = await http.post(
+                    "/oauth/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=(client["client_id"], client["client_secret"]),
+                )
+                assert response.status_code == 200, (client["name"], response.text)
+                claims = jwt_claims(response.json()["access_token"])
+                assert claims["scope"] == client["scopes"]
+                assert claims.get("enterprise_code") == client["enterprise_code"]
+
+
+# -- running it again -----------------------------------------------------------------------
+
+
+def _copy_of(demo: DemoRun, target: Path) -> Path:
+    target.mkdir()
+    for name in ("hub.db", "hub.db-wal", CREDENTIALS):
+        if (demo.cwd / name).exists():
+            shutil.copy2(demo.cwd / name, target / name)
+    return target / "hub.db"
+
+
+def test_if_empty_declares_nothing_on_a_loaded_database(demo: DemoRun, tmp_path: Path) -> None:
+    db = _copy_of(demo, tmp_path / "again")
+    before = content_hashes(db)
+    clients_before = query(db, "SELECT count(*) FROM oauth_clients")
+    result = hub(
+        "demo", "--if-empty", "--orders", str(ORDERS), "--seed", "8",
+        database_url=f"sqlite+aiosqlite:///{db}", cwd=db.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert content_hashes(db) == before
+    assert query(db, "SELECT count(*) FROM oauth_clients") == clients_before
+    assert "already holds declarations" in result.stdout
+    # The credentials of the first run are shown again, from the file.
+    for client in json.loads((db.parent / CREDENTIALS).read_text())["clients"]:
+        assert client["client_secret"] in result.stdout
+
+
+def test_if_empty_says_when_the_credentials_file_is_missing(demo: DemoRun, tmp_path: Path) -> None:
+    db = _copy_of(demo, tmp_path / "again")
+    (db.parent / CREDENTIALS).unlink()
+    result = hub("demo", "--if-empty", database_url=f"sqlite+aiosqlite:///{db}", cwd=db.parent)
+    assert result.returncode == 0, result.stderr
+    assert f"no demo credentials file at {CREDENTIALS}" in result.stdout
+    assert not (db.parent / CREDENTIALS).exists()
+
+
+def test_demo_refuses_a_negative_order_count(tmp_path: Path) -> None:
+    result = hub(
+        "demo", "--orders", "-1", database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--orders must be 0 or more" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_same_seed_declares_identical_content_in_fresh_databases(
+    demo: DemoRun, tmp_path: Path
+) -> None:
+    # --if-empty on an empty database loads like a plain run: that is what `make run` relies on.
+    again = run_demo(tmp_path / "same", "--if-empty")
+    assert content_hashes(again.db) == content_hashes(demo.db)
+    other = run_demo(tmp_path / "other", "--seed", str(SEED + 1))
+    assert content_hashes(other.db) != content_hashes(demo.db)
+
+
+@pytest.mark.slow
+def test_demo_on_postgresql(fresh_postgres_database: Callable[[], str], tmp_path: Path) -> None:
+    url: str = blocking(fresh_postgres_database)
+    assert hub("db", "upgrade", database_url=url, cwd=tmp_path).returncode == 0
+    result = hub("demo", "--orders", str(ORDERS), database_url=url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+    async def counts() -> tuple[int, dict[str, int]]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                declared = await connection.scalar(select(func.count()).select_from(Declaration))
+                rows = await connection.execute(
+                    select(Order.match_status, func.count()).group_by(Order.match_status)
+                )
+                return int(declared or 0), {str(s): int(n) for s, n in rows}
+        finally:
+            await engine.dispose()
+
+    declared, statuses = blocking(asyncio.run, counts())
+    data = generate(orders=ORDERS, seed=SEED)
+    assert declared == len(data.enterprises) + len(data.records)
+    assert sum(statuses.values()) == ORDERS
+    assert statuses.get("MATCHED", 0) > 0 and statuses.get("MISMATCH", 0) > 0
+    assert stat.S_IMODE((tmp_path / CREDENTIALS).stat().st_mode) == 0o600
+
+    again = hub("demo", "--if-empty", database_url=url, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert blocking(asyncio.run, counts())[0] == declared
+    verified = hub("verify-chain", database_url=url, cwd=tmp_path)
+    assert verified.returncode == 0, verified.stdout
+    assert f"chain OK: {declared} declarations verified" in verified.stdout
+
+
+# -- the pieces -----------------------------------------------------------------------------
+
+
+def test_batches_hold_one_declarant_each_and_keep_every_declarants_order() -> None:
+    data = generate(orders=300, seed=SEED)
+    batches = plan_batches(data=data)
+    assert all(0 < len(b.records) <= BATCH_SIZE for b in batches)
+    assert max(len(b.records) for b in batches) == BATCH_SIZE  # big enough to fill some
+    enterprises = len(data.enterprises)
+    assert [b.records for b in batches[:enterprises]] == [[r] for r in data.enterprises]
+    declared: dict[str, list[int]] = {}
+    position = {id(payload): i for i, (_, payload) in enumerate(data.records)}
+    for batch in batches[enterprises:]:
+        for standard, payload in batch.records:
+            assert payload[DECLARANT_FIELD[standard]] == batch.declarant
+            declared.setdefault(batch.declarant, []).append(position[id(payload)])
+    assert sum(len(v) for v in declared.values()) == len(data.records)
+    assert all(order == sorted(order) for order in declared.values())
+
+
+def test_progress_draws_one_updating_line_only_when_enabled() -> None:
+    stream = io.StringIO()
+    progress = Progress(label="declaring", enabled=True, stream=stream)
+    progress(50, 200)
+    progress(200, 200)
+    progress.close()
+    text = stream.getvalue()
+    assert text.startswith("\rdeclaring: 50 / 200 (25%)")
+    assert "\rdeclaring: 200 / 200 (100%)" in text
+    assert text.endswith("\n") and text.count("\n") == 1
+
+    quiet = io.StringIO()
+    silent = Progress(label="declaring", enabled=False, stream=quiet)
+    silent(1, 2)
+    silent.close()
+    assert quiet.getvalue() == ""
