@@ -11,6 +11,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from hub.access.audit import AccessRecorder
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
 from hub.graphql.loaders import Loaders
@@ -24,6 +25,7 @@ class Context:
     request: Request
     principal: Principal
     runtime: Runtime
+    audit: AccessRecorder = field(default_factory=AccessRecorder)
     _read_session: AsyncSession | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
 
