@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -96,3 +97,39 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SerialSession:
+    """An AsyncSession shared by the concurrent resolvers of one request, one call at a time.
+
+    GraphQL resolves sibling fields concurrently, and an AsyncSession must not run two
+    statements at once; a lock around each call keeps one session (and one connection)
+    per request instead of one per resolver.
+    """
+
+    def __init__(self, session: AsyncSession):
+        self._session = session
+        self._lock = asyncio.Lock()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await self._session.execute(*args, **kwargs)
+
+    async def scalars(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await self._session.scalars(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await self._session.scalar(*args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await self._session.get(*args, **kwargs)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._session.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from hub.access.audit import AccessRecorder
+from hub.access.viewer import Viewer, build_viewer
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
+from hub.db import SerialSession
 from hub.graphql.loaders import Loaders
 from hub.runtime import Runtime
 
@@ -28,6 +31,17 @@ class Context:
     audit: AccessRecorder = field(default_factory=AccessRecorder)
     _read_session: AsyncSession | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
+    _viewer: Viewer | None = field(default=None, repr=False)
+    _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    async def viewer(self) -> Viewer:
+        """What this caller may see (row rules, grants, consents), read once per request."""
+        async with self._viewer_lock:
+            if self._viewer is None:
+                self._viewer = await build_viewer(
+                    session=self.read_session, principal=self.principal
+                )
+        return self._viewer
 
     @property
     def loaders(self) -> Loaders:
@@ -38,9 +52,10 @@ class Context:
 
     @property
     def read_session(self) -> AsyncSession:
-        """A session for queries, opened on first use and closed when the request ends."""
+        """A session for queries, opened on first use and closed when the request ends;
+        safe for the concurrent resolvers of the request (calls are serialised)."""
         if self._read_session is None:
-            self._read_session = self.runtime.session_factory()
+            self._read_session = cast(AsyncSession, SerialSession(self.runtime.session_factory()))
         return self._read_session
 
     @asynccontextmanager

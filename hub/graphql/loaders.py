@@ -1,24 +1,31 @@
-"""Per-request DataLoaders, named <Target>By<Key>Loader: one query per kind per request."""
+"""Per-request DataLoaders, named <Target>By<Key>Loader: one statement per kind per request."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from strawberry.dataloader import DataLoader
 
 from hub.declarations.models import Declaration
+from hub.trade import models
 
 RecordRef = tuple[str, str]  # (standard_id, record_key)
+OrderKey = tuple[str, str]  # (ebp_code, order_no)
+SessionSource = Callable[[], AsyncSession]
+T = TypeVar("T")
+_ACTIVE = "ACTIVE"
 
 
 class ProvenanceByRecordLoader(DataLoader[RecordRef, list[Declaration]]):
     """Declarations of records, oldest first, batched over (standard_id, record_key)."""
 
-    def __init__(self, session: Callable[[], AsyncSession]):
+    def __init__(self, session: SessionSource):
         super().__init__(load_fn=self._load)
         self._session = session
 
@@ -34,13 +41,214 @@ class ProvenanceByRecordLoader(DataLoader[RecordRef, list[Declaration]]):
         return [found[k] for k in keys]
 
 
+class _DocumentByOrderLoader(DataLoader[OrderKey, T | None], Generic[T]):
+    """The newest active document of one kind per order, batched over (ebpCode, orderNo)."""
+
+    model: Any = None
+
+    def __init__(self, session: SessionSource):
+        super().__init__(load_fn=self._load)
+        self._session = session
+
+    async def _load(self, keys: Sequence[OrderKey]) -> list[T | None]:
+        model = self.model
+        rows = await self._session().scalars(
+            select(model)
+            .where(
+                tuple_(model.ebp_code, model.order_no).in_(list(set(keys))),
+                model.status == _ACTIVE,
+            )
+            .order_by(model.id)
+        )
+        found: dict[OrderKey, T] = {}
+        for row in rows:
+            found[(row.ebp_code, row.order_no)] = row
+        return [found.get(k) for k in keys]
+
+
+class OrderByKeyLoader(_DocumentByOrderLoader[models.Order]):
+    """Orders by (ebpCode, orderNo), cancelled ones included."""
+
+    model = models.Order
+
+    async def _load(self, keys: Sequence[OrderKey]) -> list[models.Order | None]:
+        rows = await self._session().scalars(
+            select(models.Order).where(
+                tuple_(models.Order.ebp_code, models.Order.order_no).in_(list(set(keys)))
+            )
+        )
+        found = {(r.ebp_code, r.order_no): r for r in rows}
+        return [found.get(k) for k in keys]
+
+
+class PaymentByOrderLoader(_DocumentByOrderLoader[models.Payment]):
+    """The payment of each order."""
+
+    model = models.Payment
+
+
+class ReceiptByOrderLoader(_DocumentByOrderLoader[models.Receipt]):
+    """The export receipt of each order."""
+
+    model = models.Receipt
+
+
+class WaybillByOrderLoader(_DocumentByOrderLoader[models.Waybill]):
+    """The waybill of each order."""
+
+    model = models.Waybill
+
+
+class InventoryByOrderLoader(_DocumentByOrderLoader[models.Inventory]):
+    """The inventory of each order."""
+
+    model = models.Inventory
+
+
+class MilestonesByWaybillLoader(DataLoader[tuple[str, str], list[models.WaybillEvent]]):
+    """Active milestones of waybills, oldest first, by (logisticsCode, logisticsNo)."""
+
+    def __init__(self, session: SessionSource):
+        super().__init__(load_fn=self._load)
+        self._session = session
+
+    async def _load(self, keys: Sequence[tuple[str, str]]) -> list[list[models.WaybillEvent]]:
+        event = models.WaybillEvent
+        rows = await self._session().scalars(
+            select(event)
+            .where(
+                tuple_(event.logistics_code, event.logistics_no).in_(list(set(keys))),
+                event.status == _ACTIVE,
+            )
+            .order_by(event.status_time, event.id)
+        )
+        found: dict[tuple[str, str], list[models.WaybillEvent]] = defaultdict(list)
+        for row in rows:
+            found[(row.logistics_code, row.logistics_no)].append(row)
+        return [found[k] for k in keys]
+
+
+class CustomsStatusesByOrderLoader(DataLoader[OrderKey, list[models.CustomsStatusEvent]]):
+    """Active customs receipts of orders' inventories, oldest first."""
+
+    def __init__(self, session: SessionSource):
+        super().__init__(load_fn=self._load)
+        self._session = session
+
+    async def _load(self, keys: Sequence[OrderKey]) -> list[list[models.CustomsStatusEvent]]:
+        event = models.CustomsStatusEvent
+        rows = await self._session().scalars(
+            select(event)
+            .where(
+                tuple_(event.ebp_code, event.order_no).in_(list(set(keys))), event.status == _ACTIVE
+            )
+            .order_by(event.return_time, event.id)
+        )
+        found: dict[OrderKey, list[models.CustomsStatusEvent]] = defaultdict(list)
+        for row in rows:
+            found[(row.ebp_code, row.order_no)].append(row)
+        return [found[k] for k in keys]
+
+
+class EnterpriseByCodeLoader(DataLoader[str, models.Enterprise | None]):
+    """Enterprises by USCC or customs code."""
+
+    def __init__(self, session: SessionSource):
+        super().__init__(load_fn=self._load)
+        self._session = session
+
+    async def _load(self, keys: Sequence[str]) -> list[models.Enterprise | None]:
+        rows = await self._session().scalars(
+            select(models.Enterprise).where(models.Enterprise.code.in_(list(set(keys))))
+        )
+        found = {r.code: r for r in rows}
+        return [found.get(k) for k in keys]
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of an enterprise's orders; equal pages of different enterprises batch."""
+
+    filter_key: tuple[Any, ...]
+    size: int
+    after: int | None
+    conditions: Any = field(compare=False, hash=False)
+
+
+class OrdersByEnterpriseLoader(DataLoader[tuple[str, OrderPage], list[models.Order]]):
+    """Pages of orders per enterprise in one statement (a window over the enterprises)."""
+
+    def __init__(self, session: SessionSource):
+        super().__init__(load_fn=self._load)
+        self._session = session
+
+    async def _load(self, keys: Sequence[tuple[str, OrderPage]]) -> list[list[models.Order]]:
+        by_page: dict[OrderPage, list[str]] = defaultdict(list)
+        for code, page in keys:
+            by_page[page].append(code)
+        found: dict[tuple[str, OrderPage], list[models.Order]] = defaultdict(list)
+        for page, codes in by_page.items():
+            owner = models.Enterprise.code
+            ranked = (
+                select(
+                    models.Order.id.label("order_id"),
+                    owner.label("owner"),
+                    func.row_number()
+                    .over(partition_by=owner, order_by=models.Order.id)
+                    .label("rn"),
+                )
+                .join(
+                    models.Enterprise,
+                    or_(
+                        models.Order.ebp_code == owner,
+                        models.Order.ebc_code == owner,
+                        models.Order.pay_code == owner,
+                    ),
+                )
+                .where(owner.in_(codes), page.conditions)
+            )
+            if page.after is not None:
+                ranked = ranked.where(models.Order.id > page.after)
+            sub = ranked.subquery()
+            order = aliased(models.Order)
+            rows = await self._session().execute(
+                select(order, sub.c.owner)
+                .join(sub, sub.c.order_id == order.id)
+                .where(sub.c.rn <= page.size + 1)
+                .order_by(sub.c.owner, order.id)
+            )
+            for row, code in rows:
+                found[(code, page)].append(row)
+        return [found[k] for k in keys]
+
+
 @dataclass
 class Loaders:
-    """The request's loaders; built lazily by the context."""
+    """The request's loaders, sharing the request's read session."""
 
     provenance_by_record: ProvenanceByRecordLoader
+    order_by_key: OrderByKeyLoader
+    payment_by_order: PaymentByOrderLoader
+    receipt_by_order: ReceiptByOrderLoader
+    waybill_by_order: WaybillByOrderLoader
+    inventory_by_order: InventoryByOrderLoader
+    milestones_by_waybill: MilestonesByWaybillLoader
+    customs_statuses_by_order: CustomsStatusesByOrderLoader
+    enterprise_by_code: EnterpriseByCodeLoader
+    orders_by_enterprise: OrdersByEnterpriseLoader
 
     @classmethod
-    def create(cls, session: Callable[[], AsyncSession]) -> Loaders:
+    def create(cls, session: SessionSource) -> Loaders:
         """Fresh loaders for one request."""
-        return cls(provenance_by_record=ProvenanceByRecordLoader(session))
+        return cls(
+            provenance_by_record=ProvenanceByRecordLoader(session),
+            order_by_key=OrderByKeyLoader(session),
+            payment_by_order=PaymentByOrderLoader(session),
+            receipt_by_order=ReceiptByOrderLoader(session),
+            waybill_by_order=WaybillByOrderLoader(session),
+            inventory_by_order=InventoryByOrderLoader(session),
+            milestones_by_waybill=MilestonesByWaybillLoader(session),
+            customs_statuses_by_order=CustomsStatusesByOrderLoader(session),
+            enterprise_by_code=EnterpriseByCodeLoader(session),
+            orders_by_enterprise=OrdersByEnterpriseLoader(session),
+        )

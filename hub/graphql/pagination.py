@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 import strawberry
@@ -33,23 +34,36 @@ class Connection(Generic[T]):
     page_info: PageInfo
 
 
-def encode_cursor(kind: str, position: int) -> str:
+def encode_cursor(kind: str, position: int | str) -> str:
     """An opaque cursor for a keyset position."""
     return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode().rstrip("=")
+
+
+def _decode(kind: str, cursor: str) -> str:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput(f"the cursor {cursor!r} is not valid here") from exc
+    prefix, _, position = text.partition(":")
+    if prefix != kind:
+        raise BadInput(f"the cursor {cursor!r} is not valid here")
+    return position
 
 
 def decode_cursor(kind: str, cursor: str | None) -> int | None:
     """The keyset position in a cursor; BAD_USER_INPUT when it is not one of ours."""
     if cursor is None:
         return None
+    position = _decode(kind, cursor)
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, position = text.partition(":")
-        if prefix != kind:
-            raise ValueError(prefix)
         return int(position)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise BadInput(f"the cursor {cursor!r} is not valid here") from exc
+
+
+def decode_text_cursor(kind: str, cursor: str | None) -> str | None:
+    """The keyset position of a cursor over text keys (e.g. enterprise codes)."""
+    return None if cursor is None else _decode(kind, cursor)
 
 
 def page_size(first: int | None) -> int:
@@ -61,7 +75,9 @@ def page_size(first: int | None) -> int:
     return first
 
 
-def connection(nodes: list[T], positions: list[int], kind: str, size: int) -> Connection[T]:
+def connection(
+    nodes: list[T], positions: Sequence[int | str], kind: str, size: int
+) -> Connection[T]:
     """Builds a connection from up to size+1 fetched nodes (the extra one means a next page)."""
     has_next = len(nodes) > size
     nodes, positions = nodes[:size], positions[:size]

@@ -1,36 +1,108 @@
-"""Queries over the trade graph."""
+"""Queries over the trade graph: enterprises and orders, under the access policy."""
 
 from __future__ import annotations
+
+import asyncio
 
 import strawberry
 from sqlalchemy import select
 
-from hub.auth.scopes import Scope
 from hub.graphql.context import Info
+from hub.graphql.pagination import (
+    Connection,
+    connection,
+    decode_cursor,
+    decode_text_cursor,
+    page_size,
+)
+from hub.graphql.trade.access import load_order, order_node
+from hub.graphql.trade.enterprise import (
+    Enterprise,
+    enterprise_node,
+    enterprise_rows,
+    load_enterprise,
+)
+from hub.graphql.trade.filters import (
+    EnterpriseFilter,
+    OrderFilter,
+    enterprise_conditions,
+    order_conditions,
+)
 from hub.graphql.trade.types import Order
-from hub.trade import parties
-from hub.trade.models import Order as OrderRow
-
-# Department scopes that read any order (the full category policy refines field access).
-_DEPARTMENTS = (Scope.CUSTOMS_READ, Scope.TAX_READ, Scope.FOREX_READ)
+from hub.trade import models
 
 
 @strawberry.type
 class TradeQuery:
+    @strawberry.field(description="One enterprise by USCC or customs code, if you may see it.")
+    async def enterprise(self, info: Info, code: str) -> Enterprise | None:
+        row = await info.context.loaders.enterprise_by_code.load(code)
+        if row is None:
+            row = await info.context.read_session.scalar(
+                select(models.Enterprise).where(models.Enterprise.customs_code == code)
+            )
+        return None if row is None else await enterprise_node(info, row)
+
+    @strawberry.field(description="Enterprises you may see, by code (keyset-paginated).")
+    async def enterprises(
+        self,
+        info: Info,
+        filter: EnterpriseFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Enterprise]:
+        size = page_size(first)
+        viewer = await info.context.viewer()
+        query = (
+            select(models.Enterprise)
+            .where(enterprise_conditions(filter))
+            .order_by(models.Enterprise.code)
+            .limit(size + 1)
+        )
+        if not viewer.sees_every_record:
+            query = query.where(enterprise_rows(viewer.enterprise, list(viewer.consents)))
+        position = decode_text_cursor("enterprise", after)
+        if position is not None:
+            query = query.where(models.Enterprise.code > position)
+        rows = list(await info.context.read_session.scalars(query))
+        nodes = await asyncio.gather(*(enterprise_node(info, r) for r in rows))
+        visible = [(n, r.code) for n, r in zip(nodes, rows, strict=True) if n is not None]
+        return connection([n for n, _ in visible], [c for _, c in visible], "enterprise", size)
+
     @strawberry.field(
-        description="One order by platform code and order number, for its parties and for "
-        "departments that read orders."
+        description="One order by platform code and order number, for its parties, the "
+        "departments, and banks under an active consent."
     )
     async def order(self, info: Info, ebp_code: str, order_no: str) -> Order | None:
-        session = info.context.read_session
-        row = await session.scalar(
-            select(OrderRow).where(OrderRow.ebp_code == ebp_code, OrderRow.order_no == order_no)
+        return await load_order(info, ebp_code=ebp_code, order_no=order_no)
+
+    @strawberry.field(
+        description="Orders you may see, oldest first (keyset-paginated, stable under inserts)."
+    )
+    async def orders(
+        self,
+        info: Info,
+        filter: OrderFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Order]:
+        size = page_size(first)
+        viewer = await info.context.viewer()
+        query = (
+            select(models.Order)
+            .where(order_conditions(filter), viewer.order_rows())
+            .order_by(models.Order.id)
+            .limit(size + 1)
         )
-        if row is None:
-            return None
-        principal = info.context.principal
-        if not any(principal.has(s) for s in _DEPARTMENTS):
-            codes = await parties.of_order(session=session, order=row)
-            if principal.enterprise_code not in codes:
-                return None
-        return Order.from_row(row)
+        position = decode_cursor("order", after)
+        if position is not None:
+            query = query.where(models.Order.id > position)
+        rows = list(await info.context.read_session.scalars(query))
+        nodes = await asyncio.gather(*(order_node(info, r) for r in rows))
+        visible = [(n, r.id) for n, r in zip(nodes, rows, strict=True) if n is not None]
+        return connection([n for n, _ in visible], [i for _, i in visible], "order", size)
+
+
+# Federation entity types that no query returns directly must still be in the schema.
+ENTITY_TYPES: tuple[type, ...] = (Enterprise, Order)
+__all__ = ["ENTITY_TYPES", "TradeQuery", "load_enterprise"]

@@ -1,20 +1,27 @@
-"""GraphQL types of the trade graph (orders and the documents matched with them)."""
+"""GraphQL types of the trade graph. Every field names its data category (see fields.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal as PyDecimal
 from typing import Any
 
 import strawberry
-from strawberry.scalars import JSON
 
+from hub.access.policy import Category as C
+from hub.access.policy import Grant
 from hub.declarations.models import Declaration as DeclarationRow
 from hub.graphql.context import Info
 from hub.graphql.scalars import Decimal
+from hub.graphql.trade.fields import guarded
+from hub.trade import models
 from hub.trade.matching import MatchStatus as MatchStatusEnum
-from hub.trade.models import Order as OrderRow
 
 strawberry.enum(MatchStatusEnum, name="MatchStatus", description="Three-document match result.")
+
+
+def _dec(value: Any) -> PyDecimal | None:
+    return None if value is None or value == "" else PyDecimal(str(value))
 
 
 @strawberry.type(description="Why documents of one order disagree.")
@@ -60,6 +67,11 @@ class Provenance:
         )
 
 
+async def _provenance(info: Info, standard_id: str, record_key: str) -> list[Provenance]:
+    rows = await info.context.loaders.provenance_by_record.load((standard_id, record_key))
+    return [Provenance.of(r) for r in rows]
+
+
 @strawberry.type(description="An order line.")
 class OrderItem:
     gnum: int
@@ -73,86 +85,380 @@ class OrderItem:
     country: str = strawberry.field(description="Country of origin (customs code).")
 
 
-def _items(payload: dict[str, Any]) -> list[OrderItem]:
-    return [
-        OrderItem(
-            gnum=int(i["gnum"]),
-            item_name=i["itemName"],
-            gmodel=i["gmodel"],
-            unit=i["unit"],
-            qty=i["qty"],
-            price=i["price"],
-            total_price=i["totalPrice"],
-            currency=i["currency"],
-            country=i["country"],
-        )
-        for i in payload.get("items", [])
-    ]
+@strawberry.type(description="An inventory line with its HS code.")
+class InventoryItem:
+    gnum: int
+    gcode: str = strawberry.field(description="HS code (10 digits).")
+    gname: str
+    gmodel: str
+    country: str
+    qty: Decimal
+    unit: str
+    price: Decimal
+    total_price: Decimal
 
 
-@strawberry.type(description="An e-commerce order with its match result and risk flags.")
+@strawberry.type(description="A waybill milestone (513 / 507 / 509).")
+class Milestone:
+    status: str
+    status_time: str
+
+
+@strawberry.type(description="A customs receipt on an inventory.")
+class CustomsStatusChange:
+    status: int
+    time: str
+
+
+@strawberry.federation.type(description="An import payment (411).")
+class Payment:
+    grant: strawberry.Private[Grant]
+    row: strawberry.Private[models.Payment]
+
+    @guarded(C.PAYMENT)
+    def pay_code(self) -> str | None:
+        return self.row.pay_code
+
+    @guarded(C.PAYMENT)
+    def pay_transaction_id(self) -> str | None:
+        return self.row.pay_transaction_id
+
+    @guarded(C.PAYMENT)
+    def amount_paid(self) -> Decimal | None:
+        return self.row.amount_paid
+
+    @guarded(C.PAYMENT)
+    def currency(self) -> str | None:
+        return self.row.currency
+
+    @guarded(C.PAYMENT)
+    def pay_time(self) -> str | None:
+        return self.row.pay_time
+
+    @guarded(C.PERSONAL)
+    def payer_name(self) -> str | None:
+        return self.row.payload.get("payerName")
+
+    @guarded(C.PERSONAL)
+    def payer_id_number(self) -> str | None:
+        return self.row.payload.get("payerIdNumber")
+
+    @guarded(C.PAYMENT, description="The declarations this payment came from.")
+    async def provenance(self, info: Info) -> list[Provenance] | None:
+        return await _provenance(info, "cbec.payment", self.row.record_key)
+
+
+@strawberry.federation.type(description="An export receipt of payment (403).")
+class Receipt:
+    grant: strawberry.Private[Grant]
+    row: strawberry.Private[models.Receipt]
+
+    @guarded(C.PAYMENT)
+    def pay_code(self) -> str | None:
+        return self.row.pay_code
+
+    @guarded(C.PAYMENT)
+    def pay_no(self) -> str | None:
+        return self.row.pay_no
+
+    @guarded(C.PAYMENT)
+    def charge(self) -> Decimal | None:
+        return self.row.charge
+
+    @guarded(C.PAYMENT)
+    def currency(self) -> str | None:
+        return self.row.currency
+
+    @guarded(C.PAYMENT)
+    def accounting_date(self) -> str | None:
+        return self.row.accounting_date
+
+    @guarded(C.PAYMENT, description="The declarations this receipt came from.")
+    async def provenance(self, info: Info) -> list[Provenance] | None:
+        return await _provenance(info, "cbec.receipt", self.row.record_key)
+
+
+@strawberry.federation.type(description="A waybill (511 / 505) and its milestones.")
+class Waybill:
+    grant: strawberry.Private[Grant]
+    row: strawberry.Private[models.Waybill]
+
+    @guarded(C.LOGISTICS)
+    def logistics_code(self) -> str | None:
+        return self.row.logistics_code
+
+    @guarded(C.LOGISTICS)
+    def logistics_no(self) -> str | None:
+        return self.row.logistics_no
+
+    @guarded(C.LOGISTICS)
+    def weight(self) -> Decimal | None:
+        return _dec(self.row.payload.get("weight"))
+
+    @guarded(C.LOGISTICS)
+    def last_milestone(self) -> str | None:
+        return self.row.last_milestone
+
+    @guarded(C.LOGISTICS, description="Every milestone, oldest first.")
+    async def milestones(self, info: Info) -> list[Milestone] | None:
+        key = (self.row.logistics_code, self.row.logistics_no)
+        events = await info.context.loaders.milestones_by_waybill.load(key)
+        return [Milestone(status=e.milestone, status_time=e.status_time) for e in events]
+
+    @guarded(C.PERSONAL)
+    def consignee(self) -> str | None:
+        return self.row.payload.get("consignee")
+
+    @guarded(C.PERSONAL)
+    def consignee_telephone(self) -> str | None:
+        return self.row.payload.get("consigneeTelephone")
+
+    @guarded(C.PERSONAL, address=True)
+    def consignee_address(self) -> str | None:
+        return self.row.payload.get("consigneeAddress")
+
+    @guarded(C.LOGISTICS, description="The declarations this waybill came from.")
+    async def provenance(self, info: Info) -> list[Provenance] | None:
+        return await _provenance(info, "cbec.waybill", self.row.record_key)
+
+
+@strawberry.federation.type(description="A customs inventory (621 / 603) and its status.")
+class Inventory:
+    grant: strawberry.Private[Grant]
+    row: strawberry.Private[models.Inventory]
+
+    @guarded(C.CLEARANCE)
+    def cop_no(self) -> str | None:
+        return self.row.payload.get("copNo")
+
+    @guarded(C.CLEARANCE)
+    def invt_no(self) -> str | None:
+        return self.row.payload.get("invtNo")
+
+    @guarded(C.CLEARANCE)
+    def trade_mode(self) -> str | None:
+        return self.row.trade_mode
+
+    @guarded(C.CLEARANCE)
+    def customs_code(self) -> str | None:
+        return self.row.customs_code
+
+    @guarded(C.CLEARANCE)
+    def agent_code(self) -> str | None:
+        return self.row.agent_code
+
+    @guarded(C.CLEARANCE, description="Latest customs status (800 released, 100 rejected …).")
+    def customs_status(self) -> int | None:
+        return self.row.customs_status
+
+    @guarded(C.CLEARANCE, description="Every customs receipt, oldest first.")
+    async def status_history(self, info: Info) -> list[CustomsStatusChange] | None:
+        key = (self.row.ebp_code, self.row.order_no)
+        events = await info.context.loaders.customs_statuses_by_order.load(key)
+        return [CustomsStatusChange(status=e.return_status, time=e.return_time) for e in events]
+
+    @guarded(C.GOODS, description="Lines with HS codes and origin.")
+    def items(self) -> list[InventoryItem] | None:
+        return [
+            InventoryItem(
+                gnum=int(i["gnum"]),
+                gcode=i["gcode"],
+                gname=i["gname"],
+                gmodel=i["gmodel"],
+                country=i["country"],
+                qty=PyDecimal(i["qty"]),
+                unit=i["unit"],
+                price=PyDecimal(i["price"]),
+                total_price=PyDecimal(i["totalPrice"]),
+            )
+            for i in self.row.payload.get("items", [])
+        ]
+
+    @guarded(C.PERSONAL)
+    def buyer_name(self) -> str | None:
+        return self.row.payload.get("buyerName")
+
+    @guarded(C.PERSONAL)
+    def buyer_id_number(self) -> str | None:
+        return self.row.payload.get("buyerIdNumber")
+
+    @guarded(C.CLEARANCE, description="The declarations this inventory came from.")
+    async def provenance(self, info: Info) -> list[Provenance] | None:
+        return await _provenance(info, "cbec.inventory", self.row.record_key)
+
+
+@strawberry.federation.type(
+    keys=["ebpCode orderNo"],
+    description="An e-commerce order with its documents, match result and risk flags.",
+)
 class Order:
-    ebp_code: str
-    order_no: str
-    ebc_code: str
-    pay_code: str | None
-    order_type: str
-    direction: str = strawberry.field(description="I import, E export.")
-    trade_mode: str | None
-    currency: str
-    goods_value: Decimal
-    actural_paid: Decimal | None = strawberry.field(description="Official spelling (acturalPaid).")
-    tax_total: Decimal | None = strawberry.field(description="Tax declared on the order.")
-    tax_computed: Decimal | None = strawberry.field(
-        description="Retail import tax the hub computes from the inventory's HS codes."
-    )
-    app_time: str
-    status: str = strawberry.field(description="ACTIVE or CANCELLED.")
-    version: int
-    risk_flags: list[str]
-    customs_status: int | None
-    matching: Matching
-    items: list[OrderItem]
-    payload: JSON = strawberry.field(description="The current declared record.")
-    updated_at: datetime
-    record_key: strawberry.Private[str]
+    grant: strawberry.Private[Grant]
+    row: strawberry.Private[models.Order]
 
-    @strawberry.field(
-        description="The declarations this order came from, oldest first (its history: "
-        "the original, every change, a cancellation)."
+    @guarded(C.REGISTRATION, description="The platform's enterprise code.")
+    def ebp_code(self) -> str | None:
+        return self.row.ebp_code
+
+    @guarded(C.REGISTRATION)
+    def order_no(self) -> str | None:
+        return self.row.order_no
+
+    @guarded(C.REGISTRATION, description="The seller's enterprise code.")
+    def ebc_code(self) -> str | None:
+        return self.row.ebc_code
+
+    @guarded(C.ORDER, description="The payment institution named on the order.")
+    def pay_code(self) -> str | None:
+        return self.row.pay_code
+
+    @guarded(C.ORDER, description="I import; E, B, W export (B2C, B2B, overseas warehouse).")
+    def order_type(self) -> str | None:
+        return self.row.order_type
+
+    @guarded(C.ORDER, description="I import, E export.")
+    def direction(self) -> str | None:
+        return self.row.direction
+
+    @guarded(C.ORDER)
+    def trade_mode(self) -> str | None:
+        return self.row.trade_mode
+
+    @guarded(C.ORDER)
+    def currency(self) -> str | None:
+        return self.row.currency
+
+    @guarded(C.ORDER)
+    def goods_value(self) -> Decimal | None:
+        return self.row.goods_value
+
+    @guarded(C.ORDER)
+    def freight(self) -> Decimal | None:
+        return _dec(self.row.payload.get("freight"))
+
+    @guarded(C.ORDER)
+    def discount(self) -> Decimal | None:
+        return _dec(self.row.payload.get("discount"))
+
+    @guarded(C.ORDER, description="Amount paid (official spelling acturalPaid).")
+    def actural_paid(self) -> Decimal | None:
+        return self.row.actural_paid
+
+    @guarded(C.ORDER)
+    def app_time(self) -> str | None:
+        return self.row.app_time
+
+    @guarded(C.ORDER, description="ACTIVE or CANCELLED.")
+    def status(self) -> str | None:
+        return self.row.status
+
+    @guarded(C.ORDER, description="1 + the number of accepted changes.")
+    def version(self) -> int | None:
+        return self.row.version
+
+    @guarded(C.TAX, description="Tax declared on the order.")
+    def tax_total(self) -> Decimal | None:
+        return self.row.tax_total
+
+    @guarded(C.TAX, description="Retail import tax the hub computes from the HS codes.")
+    def tax_computed(self) -> Decimal | None:
+        return self.row.tax_computed
+
+    @guarded(C.CREDIT, description="Limit and tax risk flags.")
+    def risk_flags(self) -> list[str] | None:
+        return list(self.row.risk_flags or [])
+
+    @guarded(C.CLEARANCE, description="Latest customs status of the order's inventory.")
+    def customs_status(self) -> int | None:
+        return self.row.customs_status
+
+    @guarded(C.CLEARANCE, description="The three-document match.")
+    def matching(self) -> Matching | None:
+        return Matching(
+            status=MatchStatusEnum(self.row.match_status),
+            missing=list(self.row.match_missing or []),
+            discrepancies=[Discrepancy(**d) for d in self.row.match_discrepancies or []],
+        )
+
+    @guarded(C.GOODS, description="Order lines.")
+    def items(self) -> list[OrderItem] | None:
+        return [
+            OrderItem(
+                gnum=int(i["gnum"]),
+                item_name=i["itemName"],
+                gmodel=i["gmodel"],
+                unit=i["unit"],
+                qty=PyDecimal(i["qty"]),
+                price=PyDecimal(i["price"]),
+                total_price=PyDecimal(i["totalPrice"]),
+                currency=i["currency"],
+                country=i["country"],
+            )
+            for i in self.row.payload.get("items", [])
+        ]
+
+    @guarded(C.PERSONAL)
+    def buyer_name(self) -> str | None:
+        return self.row.payload.get("buyerName")
+
+    @guarded(C.PERSONAL)
+    def buyer_id_number(self) -> str | None:
+        return self.row.payload.get("buyerIdNumber")
+
+    @guarded(C.PERSONAL)
+    def buyer_telephone(self) -> str | None:
+        return self.row.payload.get("buyerTelephone")
+
+    @guarded(C.PERSONAL)
+    def consignee(self) -> str | None:
+        return self.row.payload.get("consignee")
+
+    @guarded(C.PERSONAL, address=True)
+    def consignee_address(self) -> str | None:
+        return self.row.payload.get("consigneeAddress")
+
+    @guarded(C.PAYMENT, description="The import payment matched with the order.")
+    async def payment(self, info: Info) -> Payment | None:
+        row = await info.context.loaders.payment_by_order.load(self._key)
+        return Payment(grant=self.grant, row=row) if row else None
+
+    @guarded(C.PAYMENT, description="The export receipt matched with the order.")
+    async def receipt(self, info: Info) -> Receipt | None:
+        row = await info.context.loaders.receipt_by_order.load(self._key)
+        return Receipt(grant=self.grant, row=row) if row else None
+
+    @guarded(C.LOGISTICS, description="The waybill matched with the order.")
+    async def waybill(self, info: Info) -> Waybill | None:
+        row = await info.context.loaders.waybill_by_order.load(self._key)
+        return Waybill(grant=self.grant, row=row) if row else None
+
+    @guarded(C.CLEARANCE, description="The customs inventory matched with the order.")
+    async def inventory(self, info: Info) -> Inventory | None:
+        row = await info.context.loaders.inventory_by_order.load(self._key)
+        return Inventory(grant=self.grant, row=row) if row else None
+
+    @guarded(
+        C.REGISTRATION,
+        description="The declarations this order came from, oldest first: its history.",
     )
-    async def provenance(self, info: Info) -> list[Provenance]:
-        rows = await info.context.loaders.provenance_by_record.load(("cbec.order", self.record_key))
-        return [Provenance.of(r) for r in rows]
+    async def provenance(self, info: Info) -> list[Provenance] | None:
+        return await _provenance(info, "cbec.order", self.row.record_key)
+
+    @property
+    def _key(self) -> tuple[str, str]:
+        return (self.row.ebp_code, self.row.order_no)
 
     @classmethod
-    def from_row(cls, row: OrderRow) -> Order:
-        """From the projected order row."""
-        return cls(
-            ebp_code=row.ebp_code,
-            order_no=row.order_no,
-            ebc_code=row.ebc_code,
-            pay_code=row.pay_code,
-            order_type=row.order_type,
-            direction=row.direction,
-            trade_mode=row.trade_mode,
-            currency=row.currency,
-            goods_value=row.goods_value,
-            actural_paid=row.actural_paid,
-            tax_total=row.tax_total,
-            tax_computed=row.tax_computed,
-            app_time=row.app_time,
-            status=row.status,
-            version=row.version,
-            risk_flags=list(row.risk_flags or []),
-            customs_status=row.customs_status,
-            matching=Matching(
-                status=MatchStatusEnum(row.match_status),
-                missing=list(row.match_missing or []),
-                discrepancies=[Discrepancy(**d) for d in row.match_discrepancies or []],
-            ),
-            items=_items(row.payload),
-            payload=row.payload,
-            updated_at=row.updated_at,
-            record_key=row.record_key,
+    async def resolve_reference(cls, info: Info, **representation: Any) -> Order | None:
+        """Federation `_entities`: the same loaders and the same policy as `order`."""
+        from hub.graphql.trade.access import load_order
+
+        return await load_order(
+            info, ebp_code=str(representation["ebpCode"]), order_no=str(representation["orderNo"])
         )
+
+
+@strawberry.type(description="A region from the USCC administrative division code.")
+class Region:
+    division: str | None
+    city: str | None
+    district: str | None
