@@ -34,7 +34,6 @@ class Runtime:
         keys = KeyStore(
             session_factory=session_factory,
             alg=settings.signing_alg,
-            token_ttl_seconds=settings.token_ttl_seconds,
         )
         verifier = TokenVerifier.create(settings=settings, keys=keys)
         return cls(

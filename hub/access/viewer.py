@@ -8,16 +8,14 @@ effect on the next request.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.access.models import Consent
+from hub.access.consents import ActiveGrant, active_grants
 from hub.access.policy import (
-    CONSENTABLE_CATEGORIES,
     OWN_ENTERPRISE_CATEGORIES,
     Category,
     Grant,
@@ -26,16 +24,6 @@ from hub.access.policy import (
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
 from hub.trade.models import Inventory, Order, Waybill
-
-
-@dataclass(frozen=True)
-class ConsentWindow:
-    """One active consent: categories readable for records dated within [start, end]."""
-
-    consent_id: str
-    categories: frozenset[Category]
-    start: date
-    end: date
 
 
 def _day(app_time: str) -> date | None:
@@ -51,7 +39,7 @@ class Viewer:
 
     principal: Principal
     department: frozenset[Category]
-    consents: dict[str, list[ConsentWindow]] = field(default_factory=dict)
+    consents: dict[str, ActiveGrant] = field(default_factory=dict)
 
     @property
     def enterprise(self) -> str | None:
@@ -75,13 +63,13 @@ class Viewer:
         clauses: list[ColumnElement[bool]] = []
         if self.enterprise:
             clauses.append(party_predicate(self.enterprise))
-        for code, windows in self.consents.items():
-            for window in windows:
+        for code, active in self.consents.items():
+            for period in active.periods:
                 clauses.append(
                     and_(
                         or_(Order.ebc_code == code, Order.ebp_code == code),
-                        Order.app_time >= window.start.strftime("%Y%m%d000000"),
-                        Order.app_time <= window.end.strftime("%Y%m%d235959"),
+                        Order.app_time >= period.data_from.strftime("%Y%m%d000000"),
+                        Order.app_time <= period.data_to.strftime("%Y%m%d235959"),
                     )
                 )
         return or_(*clauses) if clauses else false()
@@ -96,10 +84,10 @@ class Viewer:
         consent_id = None
         day = _day(app_time)
         for code in {ebp_code, ebc_code}:
-            for window in self.consents.get(code, []):
-                if day is not None and window.start <= day <= window.end:
-                    categories |= window.categories
-                    consent_id = consent_id or window.consent_id
+            active = self.consents.get(code)
+            if active is not None and day is not None:
+                categories |= active.categories_on(day)
+                consent_id = consent_id or next(iter(active.consent_ids_on(day)), None)
         if not categories:
             return None
         return Grant(frozenset(categories), self.personal_in_clear, consent_id)
@@ -110,9 +98,10 @@ class Viewer:
         consent_id = None
         if self.enterprise == code:
             categories |= OWN_ENTERPRISE_CATEGORIES
-        for window in self.consents.get(code, []):
-            categories |= window.categories & {Category.REGISTRATION, Category.CREDIT}
-            consent_id = consent_id or window.consent_id
+        active = self.consents.get(code)
+        if active is not None:
+            categories |= active.categories & {Category.REGISTRATION, Category.CREDIT}
+            consent_id = next(iter(active.consent_ids), None)
         if not categories:
             return None
         return Grant(frozenset(categories), self.personal_in_clear, consent_id)
@@ -137,24 +126,10 @@ async def build_viewer(*, session: AsyncSession, principal: Principal) -> Viewer
     """Reads what the caller may see (for banks: their active, unexpired consents)."""
     viewer = Viewer(principal=principal, department=department_categories(principal))
     if principal.has(Scope.FINANCE_READ):
-        now = datetime.now(UTC)
-        rows = await session.scalars(
-            select(Consent).where(
-                Consent.bank_client_id == principal.client_id,
-                Consent.status == "ACTIVE",
-                Consent.expires_at > now,
-            )
+        viewer.consents = await active_grants(
+            session=session,
+            bank_client_id=principal.client_id,
+            enterprise_codes=None,
+            at=datetime.now(UTC),
         )
-        windows: dict[str, list[ConsentWindow]] = defaultdict(list)
-        for consent in rows:
-            categories = frozenset(Category(c) for c in consent.categories)
-            windows[consent.enterprise_code].append(
-                ConsentWindow(
-                    consent.id,
-                    categories & CONSENTABLE_CATEGORIES,
-                    consent.data_from,
-                    consent.data_to,
-                )
-            )
-        viewer.consents = dict(windows)
     return viewer

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.models import SigningKey
@@ -43,7 +43,6 @@ class KeyStore:
 
     session_factory: async_sessionmaker[AsyncSession]
     alg: str
-    token_ttl_seconds: int
     _signing: ECKey | RSAKey | None = None
     _public: dict[str, ECKey | RSAKey] = field(default_factory=dict)
     _loaded_at: float = 0.0
@@ -61,7 +60,7 @@ class KeyStore:
     async def reload(self) -> None:
         """Re-reads the keys from the database."""
         async with self.session_factory() as session:
-            rows = await published_keys(session=session, token_ttl_seconds=self.token_ttl_seconds)
+            rows = await published_keys(session=session)
         self._public = {row.kid: _import(row.public_jwk) for row in rows}
         signing = [row for row in rows if row.retired_at is None]
         self._signing = _import(signing[-1].private_jwk) if signing else None
@@ -116,12 +115,12 @@ async def rotate(*, session: AsyncSession, alg: str) -> SigningKey:
     return await add_key(session=session, alg=alg)
 
 
-async def published_keys(*, session: AsyncSession, token_ttl_seconds: int) -> list[SigningKey]:
-    """Keys that are active or retired recently enough that their tokens may be valid."""
-    cutoff = datetime.now(UTC) - timedelta(seconds=token_ttl_seconds)
-    rows = await session.scalars(
-        select(SigningKey)
-        .where(or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > cutoff))
-        .order_by(SigningKey.created_at, SigningKey.kid)
-    )
+async def published_keys(*, session: AsyncSession) -> list[SigningKey]:
+    """Every key, retired ones included: a retired key stops signing but keeps verifying.
+
+    Access tokens expire within HUB_TOKEN_TTL, but consents a key signed stay verifiable
+    for as long as they last (months), so a retired public key stays in the JWKS. Tokens
+    signed by it are still refused once their own `exp` has passed.
+    """
+    rows = await session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.kid))
     return list(rows)

@@ -36,6 +36,14 @@ def _reads_all(principal: Principal) -> bool:
     return any(principal.has(s) for s in _READ_ALL)
 
 
+def _touch(info: Info, rows: list[DeclarationRow]) -> None:
+    """Notes the declarants and record keys returned, for the access log."""
+    info.context.audit.touch(
+        enterprises=(r.declarant for r in rows),
+        records=(f"{r.standard_id}:{r.record_key}" for r in rows),
+    )
+
+
 @strawberry.input
 class DeclareInput:
     standard: str = strawberry.field(
@@ -113,6 +121,7 @@ class DeclarationsQuery:
         principal = info.context.principal
         if row is None or not (_reads_all(principal) or row.declarant == principal.enterprise_code):
             return None
+        _touch(info, [row])
         return Declaration.from_row(row)
 
     @strawberry.field(description="Declarations in chain order: your own enterprise's, or all.")
@@ -138,6 +147,7 @@ class DeclarationsQuery:
         if position is not None:
             query = query.where(DeclarationRow.chain_index > position)
         rows = list(await info.context.read_session.scalars(query))
+        _touch(info, rows[:size])
         return connection(
             [Declaration.from_row(r) for r in rows],
             [r.chain_index for r in rows],
