@@ -358,6 +358,30 @@ async def refresh_milestones(*, session: AsyncSession, waybill_keys: set[str]) -
         )
 
 
+async def refresh_customs_status(*, session: AsyncSession, inventory_keys: set[str]) -> None:
+    """Sets each inventory's latest active customs status from its receipts."""
+    matches = (
+        (CustomsStatusEvent.ebp_code == Inventory.ebp_code)
+        & (CustomsStatusEvent.order_no == Inventory.order_no)
+        & (CustomsStatusEvent.status == ACTIVE)
+    )
+    latest = (
+        select(CustomsStatusEvent.return_status)
+        .where(matches)
+        .order_by(CustomsStatusEvent.return_time.desc(), CustomsStatusEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    latest_time = select(func.max(CustomsStatusEvent.return_time)).where(matches).scalar_subquery()
+    for chunk in _chunks(sorted(inventory_keys)):
+        await session.execute(
+            update(Inventory)
+            .where(Inventory.record_key.in_(chunk))
+            .values(customs_status=latest, customs_status_time=latest_time)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def apply(
     *, session: AsyncSession, accepted: list[Accepted], rules: RuleConfig, now: datetime
 ) -> None:
@@ -376,7 +400,12 @@ async def apply(
     for node, records in by_node.items():
         if node in _NODES:
             await _upsert_nodes(session, node, records, now)
-    await _events(session, accepted, now)
+    status_orders = await _events(session, accepted, now)
+    inventory_keys = {r.record_key for r in by_node.get("inventory", [])}
+    inventory_keys |= {f"{ebp}|{order_no}" for ebp, order_no in status_orders}
+    if inventory_keys:
+        # Receipts may arrive before their inventory, and inventories before receipts.
+        await refresh_customs_status(session=session, inventory_keys=inventory_keys)
     if by_node.get("waybill"):
         # Milestones may have arrived before their waybill.
         await refresh_milestones(
