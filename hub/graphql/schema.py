@@ -8,16 +8,27 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from hub.config import Settings
+from hub.graphql.access.audit import AccessLogQuery
+from hub.graphql.access.consents import ConsentsMutation, ConsentsQuery
 from hub.graphql.declarations.schema import DeclarationsMutation, DeclarationsQuery
 from hub.graphql.errors import HubMaskErrors
 from hub.graphql.me import MeQuery
 from hub.graphql.scalars import SCALARS
 from hub.graphql.standards.schema import StandardsMutation, StandardsQuery
-from hub.graphql.trade.schema import TradeQuery
+from hub.graphql.stats.schema import StatsQuery
+from hub.graphql.trade.schema import ENTITY_TYPES, TradeQuery
 
 # The explicit list of what the API is made of; a new domain adds its classes here.
-QUERIES: tuple[type, ...] = (MeQuery, StandardsQuery, DeclarationsQuery, TradeQuery)
-MUTATIONS: tuple[type, ...] = (StandardsMutation, DeclarationsMutation)
+QUERIES: tuple[type, ...] = (
+    MeQuery,
+    StandardsQuery,
+    DeclarationsQuery,
+    TradeQuery,
+    ConsentsQuery,
+    AccessLogQuery,
+    StatsQuery,
+)
+MUTATIONS: tuple[type, ...] = (StandardsMutation, DeclarationsMutation, ConsentsMutation)
 
 
 def build_schema(settings: Settings | None = None) -> Schema:
@@ -28,6 +39,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     return Schema(
         query=query,
         mutation=mutation,
+        types=ENTITY_TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
     )

@@ -1,0 +1,1 @@
+"""GraphQL queries of the statistics and forex views."""

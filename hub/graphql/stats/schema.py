@@ -1,0 +1,212 @@
+"""The `statistics` and `forexTotals` queries: aggregates computed in SQL by `hub.stats`.
+
+Who may read them:
+- `statistics`: departments (customs, tax, forex, market supervision) and supervisors
+  (audit:read); an enterprise client (declare) reads its own enterprise's only; banks
+  (finance:read) are refused: their consents name enterprises, never aggregates.
+- `forexTotals`: forex:read or customs:read; an enterprise client for itself.
+Aggregates hold no personal record, so nothing is added to the access log's record list;
+the enterprises a result names are noted, so "who read my data" shows aggregate reads too.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub.auth.principal import Principal
+from hub.auth.scopes import Scope
+from hub.graphql.context import BadInput, Forbidden, Info
+from hub.graphql.scalars import Decimal
+from hub.graphql.trade.types import MatchStatusEnum
+from hub.stats import service
+from hub.stats.rates import CURRENCY_NAMES, configured_rates
+from hub.stats.service import BusinessType, Dimension, Direction, ForexBand
+
+STATISTICS_READERS = (
+    Scope.CUSTOMS_READ,
+    Scope.TAX_READ,
+    Scope.FOREX_READ,
+    Scope.MARKET_READ,
+    Scope.AUDIT_READ,
+)
+FOREX_READERS = (Scope.FOREX_READ, Scope.CUSTOMS_READ)
+
+strawberry.enum(Dimension, name="StatisticsDimension", description="What to group orders by.")
+strawberry.enum(BusinessType, name="BusinessType", description="B2B (order types B, W) or B2C.")
+strawberry.enum(Direction, name="TradeDirection", description="I import, E export.")
+strawberry.enum(
+    ForexBand,
+    name="ForexBand",
+    description="Yearly USD receipts or payments against SAFE's threshold: BELOW under "
+    f"{service.WATCH_FROM_USD:,}, WATCH from {service.WATCH_FROM_USD:,} (early warning), "
+    f"OVER from {service.OVER_FROM_USD:,} (must register with SAFE within a month).",
+)
+
+
+@strawberry.input(name="StatisticsFilter", description="Which orders to count (cancelled never).")
+class StatisticsFilterInput:
+    month_from: str | None = strawberry.field(default=None, description="YYYY-MM, inclusive.")
+    month_to: str | None = strawberry.field(default=None, description="YYYY-MM, inclusive.")
+    direction: Direction | None = None
+    trade_mode: str | None = strawberry.field(default=None, description="e.g. 9610, 1210.")
+    enterprise: str | None = strawberry.field(
+        default=None, description="Orders of this platform (ebpCode) or seller (ebcCode)."
+    )
+    match_status: MatchStatusEnum | None = None
+
+
+@strawberry.type(description="One group of orders: its key and its measures.")
+class StatisticsGroup:
+    trade_mode: str | None = strawberry.field(description="Null unless grouped by TRADE_MODE.")
+    direction: Direction | None
+    business_type: BusinessType | None
+    month: str | None = strawberry.field(description="YYYY-MM.")
+    region_code: str | None = strawberry.field(
+        description="The platform's city division (4 digits of its USCC); null for customs "
+        "codes, which carry no division."
+    )
+    region: str | None = strawberry.field(description="The city name, where known.")
+    enterprise_code: str | None = strawberry.field(description="The platform (ebpCode).")
+    enterprise_name: str | None
+    order_count: int
+    total_value_cny: Decimal = strawberry.field(
+        description="Goods value converted to CNY at the configured rates, rounded to cents."
+    )
+    matched_count: int = strawberry.field(description="Orders whose three documents match.")
+    unconverted_count: int = strawberry.field(
+        description="Orders in a currency the rate table lacks: not in totalValueCny."
+    )
+
+    @classmethod
+    def of(cls, group: service.StatisticsGroup) -> StatisticsGroup:
+        """From the service's group."""
+        return cls(
+            trade_mode=group.trade_mode,
+            direction=group.direction,
+            business_type=group.business_type,
+            month=group.month,
+            region_code=group.region_code,
+            region=group.region,
+            enterprise_code=group.enterprise_code,
+            enterprise_name=group.enterprise_name,
+            order_count=group.order_count,
+            total_value_cny=Decimal(group.total_value_cny),
+            matched_count=group.matched_count,
+            unconverted_count=group.unconverted_count,
+        )
+
+
+@strawberry.type(description="A conversion rate in force (configuration: HUB_FX_RATES).")
+class ExchangeRate:
+    currency: str = strawberry.field(description="Customs currency code, e.g. 502.")
+    name: str | None = strawberry.field(description="ISO code, e.g. USD.")
+    cny_per_unit: Decimal
+
+
+@strawberry.type(description="Statistics of orders, grouped as asked.")
+class StatisticsResult:
+    group_by: list[Dimension]
+    groups: list[StatisticsGroup]
+    rates: list[ExchangeRate] = strawberry.field(description="The rates the totals used.")
+
+
+@strawberry.type(description="One seller's yearly receipts and payments in USD.")
+class ForexTotal:
+    enterprise_code: str = strawberry.field(description="The seller (ebcCode).")
+    enterprise_name: str | None
+    year: int
+    receipts_usd: Decimal = strawberry.field(description="Export receipts, in USD.")
+    payments_usd: Decimal = strawberry.field(description="Import payments, in USD.")
+    band: ForexBand = strawberry.field(description="Of the larger of receipts and payments.")
+    unconverted_count: int = strawberry.field(
+        description="Receipts/payments in a currency the rate table lacks: not in the totals."
+    )
+
+    @classmethod
+    def of(cls, total: service.ForexTotal) -> ForexTotal:
+        """From the service's total."""
+        return cls(
+            enterprise_code=total.enterprise_code,
+            enterprise_name=total.enterprise_name,
+            year=total.year,
+            receipts_usd=Decimal(total.receipts_usd),
+            payments_usd=Decimal(total.payments_usd),
+            band=total.band,
+            unconverted_count=total.unconverted_count,
+        )
+
+
+def _scoped_enterprise(
+    principal: Principal, requested: str | None, readers: tuple[Scope, ...], what: str
+) -> str | None:
+    """The enterprise filter the caller may use: its own for enterprise clients."""
+    if any(principal.has(scope) for scope in readers):
+        return requested
+    own = principal.enterprise_code
+    if own and principal.has(Scope.DECLARE):
+        if requested is not None and requested != own:
+            raise Forbidden(f"an enterprise client reads {what} of its own enterprise only")
+        return own
+    scopes = ", ".join(scope.value for scope in readers)
+    raise Forbidden(f"{what} need one of the scopes {scopes}, or an enterprise client")
+
+
+@strawberry.type
+class StatsQuery:
+    @strawberry.field(
+        description="Order counts, CNY totals and matched counts per group, computed in the "
+        "database. Readable with customs:read, tax:read, forex:read, market:read, audit:read; "
+        "an enterprise client sees its own enterprise's orders only; banks are refused."
+    )
+    async def statistics(
+        self,
+        info: Info,
+        group_by: list[Dimension],
+        filter: StatisticsFilterInput | None = None,  # the contract names it `filter`
+    ) -> StatisticsResult:
+        given = filter or StatisticsFilterInput()
+        enterprise = _scoped_enterprise(
+            info.context.principal, given.enterprise, STATISTICS_READERS, "statistics"
+        )
+        try:
+            where = service.StatisticsFilter(
+                month_from=given.month_from,
+                month_to=given.month_to,
+                direction=given.direction,
+                trade_mode=given.trade_mode,
+                enterprise=enterprise,
+                match_status=given.match_status.value if given.match_status else None,
+            )
+        except service.InvalidFilter as exc:
+            raise BadInput(str(exc)) from exc
+        rates = configured_rates()
+        groups = await service.statistics(
+            session=info.context.read_session, group_by=group_by, where=where, rates=rates
+        )
+        named = [g.enterprise_code for g in groups if g.enterprise_code]
+        info.context.audit.touch(enterprises=[*named, *([enterprise] if enterprise else [])])
+        return StatisticsResult(
+            group_by=list(dict.fromkeys(group_by)),
+            groups=[StatisticsGroup.of(g) for g in groups],
+            rates=[
+                ExchangeRate(currency=code, name=CURRENCY_NAMES.get(code), cny_per_unit=rate)
+                for code, rate in sorted(rates.cny_per_unit.items())
+            ],
+        )
+
+    @strawberry.field(
+        description="Per seller, the year's receipts (export) and payments (import) in USD "
+        "with the SAFE band. Readable with forex:read or customs:read; an enterprise client "
+        "reads its own."
+    )
+    async def forex_totals(
+        self, info: Info, year: int, enterprise: str | None = None
+    ) -> list[ForexTotal]:
+        if not 1900 <= year <= 9999:
+            raise BadInput(f"year {year} is out of range")
+        code = _scoped_enterprise(info.context.principal, enterprise, FOREX_READERS, "forex totals")
+        totals = await service.forex_totals(
+            session=info.context.read_session, year=year, rates=configured_rates(), enterprise=code
+        )
+        info.context.audit.touch(enterprises=[t.enterprise_code for t in totals])
+        return [ForexTotal.of(t) for t in totals]
