@@ -166,8 +166,8 @@ class EnterpriseByCodeLoader(DataLoader[str, models.Enterprise | None]):
 
 
 @dataclass(frozen=True)
-class OrderPage:
-    """One page of an enterprise's orders; equal pages of different enterprises batch."""
+class Page:
+    """One page of an enterprise's nodes; equal pages of different enterprises batch."""
 
     filter_key: tuple[Any, ...]
     size: int
@@ -175,47 +175,42 @@ class OrderPage:
     conditions: Any = field(compare=False, hash=False)
 
 
-class OrdersByEnterpriseLoader(DataLoader[tuple[str, OrderPage], list[models.Order]]):
-    """Pages of orders per enterprise in one statement (a window over the enterprises)."""
+class PagesByOwnerLoader(DataLoader[tuple[str, Page], list[Any]]):
+    """Pages of one kind of node per enterprise in one statement: a window function
+    numbers each enterprise's rows, so 500 enterprises cost one query, not 500."""
 
-    def __init__(self, session: SessionSource):
+    def __init__(self, session: SessionSource, model: Any, owner_columns: tuple[str, ...]):
         super().__init__(load_fn=self._load)
         self._session = session
+        self._model = model
+        self._owners = owner_columns
 
-    async def _load(self, keys: Sequence[tuple[str, OrderPage]]) -> list[list[models.Order]]:
-        by_page: dict[OrderPage, list[str]] = defaultdict(list)
+    async def _load(self, keys: Sequence[tuple[str, Page]]) -> list[list[Any]]:
+        model = self._model
+        by_page: dict[Page, list[str]] = defaultdict(list)
         for code, page in keys:
             by_page[page].append(code)
-        found: dict[tuple[str, OrderPage], list[models.Order]] = defaultdict(list)
+        found: dict[tuple[str, Page], list[Any]] = defaultdict(list)
         for page, codes in by_page.items():
             owner = models.Enterprise.code
             ranked = (
                 select(
-                    models.Order.id.label("order_id"),
+                    model.id.label("node_id"),
                     owner.label("owner"),
-                    func.row_number()
-                    .over(partition_by=owner, order_by=models.Order.id)
-                    .label("rn"),
+                    func.row_number().over(partition_by=owner, order_by=model.id).label("rn"),
                 )
-                .join(
-                    models.Enterprise,
-                    or_(
-                        models.Order.ebp_code == owner,
-                        models.Order.ebc_code == owner,
-                        models.Order.pay_code == owner,
-                    ),
-                )
+                .join(models.Enterprise, or_(*(getattr(model, c) == owner for c in self._owners)))
                 .where(owner.in_(codes), page.conditions)
             )
             if page.after is not None:
-                ranked = ranked.where(models.Order.id > page.after)
+                ranked = ranked.where(model.id > page.after)
             sub = ranked.subquery()
-            order = aliased(models.Order)
+            node = aliased(model)
             rows = await self._session().execute(
-                select(order, sub.c.owner)
-                .join(sub, sub.c.order_id == order.id)
+                select(node, sub.c.owner)
+                .join(sub, sub.c.node_id == node.id)
                 .where(sub.c.rn <= page.size + 1)
-                .order_by(sub.c.owner, order.id)
+                .order_by(sub.c.owner, node.id)
             )
             for row, code in rows:
                 found[(code, page)].append(row)
@@ -235,7 +230,11 @@ class Loaders:
     milestones_by_waybill: MilestonesByWaybillLoader
     customs_statuses_by_order: CustomsStatusesByOrderLoader
     enterprise_by_code: EnterpriseByCodeLoader
-    orders_by_enterprise: OrdersByEnterpriseLoader
+    orders_by_enterprise: PagesByOwnerLoader
+    payments_by_enterprise: PagesByOwnerLoader
+    receipts_by_enterprise: PagesByOwnerLoader
+    waybills_by_enterprise: PagesByOwnerLoader
+    inventories_by_enterprise: PagesByOwnerLoader
 
     @classmethod
     def create(cls, session: SessionSource) -> Loaders:
@@ -250,5 +249,21 @@ class Loaders:
             milestones_by_waybill=MilestonesByWaybillLoader(session),
             customs_statuses_by_order=CustomsStatusesByOrderLoader(session),
             enterprise_by_code=EnterpriseByCodeLoader(session),
-            orders_by_enterprise=OrdersByEnterpriseLoader(session),
+            orders_by_enterprise=PagesByOwnerLoader(
+                session, models.Order, ("ebp_code", "ebc_code", "pay_code")
+            ),
+            payments_by_enterprise=PagesByOwnerLoader(
+                session, models.Payment, ("pay_code", "ebp_code")
+            ),
+            receipts_by_enterprise=PagesByOwnerLoader(
+                session, models.Receipt, ("pay_code", "ebp_code")
+            ),
+            waybills_by_enterprise=PagesByOwnerLoader(
+                session, models.Waybill, ("logistics_code", "ebp_code")
+            ),
+            inventories_by_enterprise=PagesByOwnerLoader(
+                session,
+                models.Inventory,
+                ("agent_code", "ebp_code", "ebc_code", "logistics_code"),
+            ),
         )

@@ -76,10 +76,17 @@ def page_size(first: int | None) -> int:
 
 
 def connection(
-    nodes: list[T], positions: Sequence[int | str], kind: str, size: int
+    nodes: list[T],
+    positions: Sequence[int | str],
+    kind: str,
+    size: int,
+    *,
+    has_next: bool | None = None,
 ) -> Connection[T]:
-    """Builds a connection from up to size+1 fetched nodes (the extra one means a next page)."""
-    has_next = len(nodes) > size
+    """Builds a connection from up to size+1 fetched nodes (the extra one means a next page);
+    callers that drop rows after fetching pass `has_next` from the rows they fetched."""
+    if has_next is None:
+        has_next = len(nodes) > size
     nodes, positions = nodes[:size], positions[:size]
     edges = [
         Edge(cursor=encode_cursor(kind, p), node=n) for n, p in zip(nodes, positions, strict=True)

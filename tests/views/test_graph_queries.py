@@ -226,3 +226,54 @@ async def test_federation_entities_resolve_with_the_same_policy(demo: Demo, gql:
     market = await gql(query, token=await demo.token(scopes="market:read"), variables={"r": reps})
     assert market["data"]["_entities"][0]["goodsValue"] is None
     assert market["errors"][0]["extensions"]["category"] == "order"
+
+
+NESTED = """
+query($first: Int) {
+  enterprises(first: $first) { edges { node {
+    code
+    orders(first: 100) { edges { node { orderNo payment { amountPaid } } } }
+    payments(first: 100) { edges { node { payTransactionId } } }
+    receipts(first: 100) { edges { node { payNo } } }
+    waybills(first: 100) { edges { node { logisticsNo milestones { status } } } }
+    inventories(first: 100) { edges { node { customsStatus } } }
+  } } }
+}"""
+
+
+async def test_nested_enterprise_lists_cost_the_same_statements_for_3_or_all_enterprises(
+    demo: Demo, gql: Gql, statements: Any
+) -> None:
+    token = await demo.token(scopes="customs:read pii:read")
+    counts = {}
+    for first in (3, 100):
+        with statements() as seen:
+            body = await gql(NESTED, token=token, variables={"first": first})
+        assert "errors" not in body, body.get("errors")
+        counts[first] = len(seen)
+    assert counts[3] == counts[100]
+
+
+async def test_nested_documents_are_those_naming_the_enterprise(
+    demo: Demo, gql: Gql, app: Starlette
+) -> None:
+    from hub.trade.models import Payment, Waybill
+
+    body = await gql(
+        NESTED, token=await demo.token(scopes="customs:read"), variables={"first": 100}
+    )
+    async with app.state.runtime.session_factory() as session:
+        payments = list(await session.scalars(select(Payment)))
+        waybills = list(await session.scalars(select(Waybill)))
+    for edge in body["data"]["enterprises"]["edges"]:
+        node = edge["node"]
+        code = node["code"]
+        expected_payments = {
+            p.pay_transaction_id for p in payments if code in (p.pay_code, p.ebp_code)
+        }
+        got = {e["node"]["payTransactionId"] for e in node["payments"]["edges"]}
+        assert got == expected_payments, code
+        expected_waybills = {
+            w.logistics_no for w in waybills if code in (w.logistics_code, w.ebp_code)
+        }
+        assert {e["node"]["logisticsNo"] for e in node["waybills"]["edges"]} == expected_waybills

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from hub.graphql.context import Info
+from hub.graphql.pagination import Connection, connection
 from hub.graphql.trade.types import Order
 from hub.trade import models
 
@@ -51,3 +54,17 @@ async def load_order(info: Info, *, ebp_code: str, order_no: str) -> Order | Non
     if row is None:
         return None
     return await order_node(info, row)
+
+
+async def order_connection(info: Info, rows: list[models.Order], size: int) -> Connection[Order]:
+    """A page of orders from up to size+1 fetched rows, each under the caller's grant."""
+    page = rows[:size]
+    nodes = await asyncio.gather(*(order_node(info, r) for r in page))
+    visible = [(n, r.id) for n, r in zip(nodes, page, strict=True) if n is not None]
+    return connection(
+        [n for n, _ in visible],
+        [i for _, i in visible],
+        "order",
+        size,
+        has_next=len(rows) > size,
+    )

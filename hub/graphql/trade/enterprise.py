@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
@@ -12,12 +11,12 @@ from sqlalchemy import ColumnElement
 from hub.access.policy import Category as C
 from hub.access.policy import Grant
 from hub.graphql.context import Info
-from hub.graphql.loaders import OrderPage
+from hub.graphql.loaders import Page
 from hub.graphql.pagination import Connection, connection, decode_cursor, page_size
-from hub.graphql.trade.access import order_node
+from hub.graphql.trade.access import order_connection
 from hub.graphql.trade.fields import guarded
 from hub.graphql.trade.filters import OrderFilter, order_conditions
-from hub.graphql.trade.types import Order, Region
+from hub.graphql.trade.types import Inventory, Order, Payment, Receipt, Region, Waybill
 from hub.trade import models
 
 
@@ -70,21 +69,119 @@ class Enterprise:
     ) -> Connection[Order] | None:
         size = page_size(first)
         viewer = await info.context.viewer()
-        page = OrderPage(
+        page = Page(
             filter_key=_filter_key(filter),
             size=size,
             after=decode_cursor("order", after),
             conditions=order_conditions(filter) & viewer.order_rows(),
         )
         rows = await info.context.loaders.orders_by_enterprise.load((self.row.code, page))
-        nodes = await asyncio.gather(*(order_node(info, r) for r in rows))
-        visible = [(n, r.id) for n, r in zip(nodes, rows, strict=True) if n is not None]
-        return connection([n for n, _ in visible], [i for _, i in visible], "order", size)
+        return await order_connection(info, rows, size)
+
+    @guarded(
+        C.PAYMENT,
+        description="Import payments it made or received (payment institution or platform).",
+    )
+    async def payments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Payment] | None:
+        return await _documents(
+            info, self.row.code, "payment", Payment, lambda r: r.pay_time, first, after
+        )
+
+    @guarded(C.PAYMENT, description="Export receipts of payment naming it.")
+    async def receipts(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Receipt] | None:
+        return await _documents(
+            info, self.row.code, "receipt", Receipt, lambda r: r.accounting_date, first, after
+        )
+
+    @guarded(C.LOGISTICS, description="Waybills it carried or whose platform it is.")
+    async def waybills(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Waybill] | None:
+        return await _documents(
+            info,
+            self.row.code,
+            "waybill",
+            Waybill,
+            lambda r: str(r.payload.get("appTime", "")),
+            first,
+            after,
+        )
+
+    @guarded(
+        C.CLEARANCE, description="Customs inventories naming it (agent, platform, seller, carrier)."
+    )
+    async def inventories(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Inventory] | None:
+        return await _documents(
+            info,
+            self.row.code,
+            "inventory",
+            Inventory,
+            lambda r: str(r.payload.get("declTime", "")),
+            first,
+            after,
+        )
 
     @classmethod
     async def resolve_reference(cls, info: Info, **representation: Any) -> Enterprise | None:
         """Federation `_entities`: the same loader and policy as `enterprise(code)`."""
         return await load_enterprise(info, str(representation["code"]))
+
+
+_DOCUMENTS: dict[str, tuple[str, Any]] = {
+    "payment": ("payments_by_enterprise", models.Payment),
+    "receipt": ("receipts_by_enterprise", models.Receipt),
+    "waybill": ("waybills_by_enterprise", models.Waybill),
+    "inventory": ("inventories_by_enterprise", models.Inventory),
+}
+
+
+async def _documents(
+    info: Info,
+    owner: str,
+    kind: str,
+    node: Any,
+    date_of: Callable[[Any], str],
+    first: int | None,
+    after: str | None,
+) -> Any:
+    """A page of an enterprise's documents of one kind, each under the caller's grant."""
+    size = page_size(first)
+    viewer = await info.context.viewer()
+    loader_name, model = _DOCUMENTS[kind]
+    page = Page(
+        filter_key=(),
+        size=size,
+        after=decode_cursor(kind, after),
+        conditions=model.status == "ACTIVE",
+    )
+    rows = await getattr(info.context.loaders, loader_name).load((owner, page))
+    nodes, positions = [], []
+    for row in rows[:size]:
+        # A document listed under an enterprise is read as that enterprise's document: its
+        # consent (by the document's date) or the caller being that enterprise decide.
+        grant = viewer.grant_for_order(
+            ebp_code=row.ebp_code,
+            ebc_code=owner,
+            pay_code=None,
+            app_time=date_of(row),
+            party=viewer.enterprise == owner,
+        )
+        if grant is None:
+            continue
+        info.context.audit.touch(
+            enterprises=(owner, row.ebp_code),
+            records=(f"cbec.{kind}:{row.record_key}",),
+            consent_id=grant.consent_id,
+        )
+        nodes.append(node(grant=grant, row=row))
+        positions.append(row.id)
+    return connection(nodes, positions, kind, size, has_next=len(rows) > size)
 
 
 async def enterprise_node(info: Info, row: models.Enterprise) -> Enterprise | None:

@@ -15,7 +15,7 @@ from hub.graphql.pagination import (
     decode_text_cursor,
     page_size,
 )
-from hub.graphql.trade.access import load_order, order_node
+from hub.graphql.trade.access import load_order, order_connection
 from hub.graphql.trade.enterprise import (
     Enterprise,
     enterprise_node,
@@ -65,9 +65,16 @@ class TradeQuery:
         if position is not None:
             query = query.where(models.Enterprise.code > position)
         rows = list(await info.context.read_session.scalars(query))
-        nodes = await asyncio.gather(*(enterprise_node(info, r) for r in rows))
-        visible = [(n, r.code) for n, r in zip(nodes, rows, strict=True) if n is not None]
-        return connection([n for n, _ in visible], [c for _, c in visible], "enterprise", size)
+        page = rows[:size]
+        nodes = await asyncio.gather(*(enterprise_node(info, r) for r in page))
+        visible = [(n, r.code) for n, r in zip(nodes, page, strict=True) if n is not None]
+        return connection(
+            [n for n, _ in visible],
+            [c for _, c in visible],
+            "enterprise",
+            size,
+            has_next=len(rows) > size,
+        )
 
     @strawberry.field(
         description="One order by platform code and order number, for its parties, the "
@@ -98,9 +105,7 @@ class TradeQuery:
         if position is not None:
             query = query.where(models.Order.id > position)
         rows = list(await info.context.read_session.scalars(query))
-        nodes = await asyncio.gather(*(order_node(info, r) for r in rows))
-        visible = [(n, r.id) for n, r in zip(nodes, rows, strict=True) if n is not None]
-        return connection([n for n, _ in visible], [i for _, i in visible], "order", size)
+        return await order_connection(info, rows, size)
 
 
 # Federation entity types that no query returns directly must still be in the schema.
