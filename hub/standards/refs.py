@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote, urldefrag, urljoin
 
+from hub import canonical
+
 __all__ = [
     "Closure",
     "RefTarget",
@@ -89,8 +91,8 @@ def _embedded_ids(schema: object, uri: str) -> set[str]:
 
 
 def canonical_json(value: object) -> str:
-    """Serialise a JSON value deterministically (sorted keys, no whitespace)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The canonical JSON text of a value (the one definition lives in hub.canonical)."""
+    return canonical.canonical_json(value).decode("utf-8")
 
 
 @lru_cache(maxsize=1024)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
 from hub.auth.scopes import Scope
@@ -109,26 +111,42 @@ class CheckCompatibilityPayload:
     errors: list[StandardError]
 
 
+T = TypeVar("T")
+
+
+async def _registry_action(
+    info: Info, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T | list[StandardError]:
+    """Runs one registry action as the mutation's unit of work; refusals become typed errors
+    (caught outside the transaction, so it rolls back)."""
+    info.context.require(Scope.STANDARDS_WRITE)
+    try:
+        async with info.context.transaction() as session:
+            return await work(session)
+    except (StandardsError, StandardsErrors) as exc:
+        return errors_of(exc)
+
+
 @strawberry.type
 class StandardsMutation:
     @strawberry.mutation(description=f"Creates a data standard. {_WRITE}")
     async def create_standard(
         self, info: Info, input: CreateStandardInput
     ) -> CreateStandardPayload:
-        info.context.require(Scope.STANDARDS_WRITE)
-        try:
-            async with info.context.transaction() as session:
-                row = await service.create_standard(
-                    session=session,
-                    standard_id=input.id,
-                    title=input.title,
-                    owner=input.owner,
-                    description=input.description,
-                    compatibility=CompatibilityMode(input.compatibility).value,
-                    actor=info.context.principal.client_id,
-                )
-        except (StandardsError, StandardsErrors) as exc:
-            return CreateStandardPayload(standard=None, errors=errors_of(exc))
+        row = await _registry_action(
+            info,
+            lambda session: service.create_standard(
+                session=session,
+                standard_id=input.id,
+                title=input.title,
+                owner=input.owner,
+                description=input.description,
+                compatibility=CompatibilityMode(input.compatibility).value,
+                actor=info.context.principal.client_id,
+            ),
+        )
+        if isinstance(row, list):
+            return CreateStandardPayload(standard=None, errors=row)
         return CreateStandardPayload(
             standard=Standard.from_row(row, [], base_url=_base_url(info)), errors=[]
         )
@@ -140,19 +158,19 @@ class StandardsMutation:
     async def publish_standard_version(
         self, info: Info, input: PublishStandardVersionInput
     ) -> PublishStandardVersionPayload:
-        info.context.require(Scope.STANDARDS_WRITE)
-        try:
-            async with info.context.transaction() as session:
-                result = await service.publish_version(
-                    session=session,
-                    standard_id=input.standard_id,
-                    version=input.version,
-                    schema=input.schema,
-                    actor=info.context.principal.client_id,
-                )
-        except (StandardsError, StandardsErrors) as exc:
+        result = await _registry_action(
+            info,
+            lambda session: service.publish_version(
+                session=session,
+                standard_id=input.standard_id,
+                version=input.version,
+                schema=input.schema,
+                actor=info.context.principal.client_id,
+            ),
+        )
+        if isinstance(result, list):
             return PublishStandardVersionPayload(
-                version=None, duplicate=False, report=None, errors=errors_of(exc)
+                version=None, duplicate=False, report=None, errors=result
             )
         report = result.version.change_report
         return PublishStandardVersionPayload(
@@ -166,18 +184,18 @@ class StandardsMutation:
     async def save_standard_draft(
         self, info: Info, input: StandardVersionInput
     ) -> StandardVersionPayload:
-        info.context.require(Scope.STANDARDS_WRITE)
-        try:
-            async with info.context.transaction() as session:
-                row = await service.save_draft(
-                    session=session,
-                    standard_id=input.standard_id,
-                    version=input.version,
-                    schema=input.schema,
-                    actor=info.context.principal.client_id,
-                )
-        except (StandardsError, StandardsErrors) as exc:
-            return StandardVersionPayload(version=None, errors=errors_of(exc))
+        row = await _registry_action(
+            info,
+            lambda session: service.save_draft(
+                session=session,
+                standard_id=input.standard_id,
+                version=input.version,
+                schema=input.schema,
+                actor=info.context.principal.client_id,
+            ),
+        )
+        if isinstance(row, list):
+            return StandardVersionPayload(version=None, errors=row)
         return StandardVersionPayload(
             version=StandardVersion.from_row(row, base_url=_base_url(info)), errors=[]
         )
@@ -189,17 +207,17 @@ class StandardsMutation:
     async def check_compatibility(
         self, info: Info, input: StandardVersionInput
     ) -> CheckCompatibilityPayload:
-        info.context.require(Scope.STANDARDS_WRITE)
-        try:
-            async with info.context.transaction() as session:
-                check = await service.check_compatibility(
-                    session=session,
-                    standard_id=input.standard_id,
-                    version=input.version,
-                    schema=input.schema,
-                )
-        except (StandardsError, StandardsErrors) as exc:
-            return CheckCompatibilityPayload(report=None, errors=errors_of(exc))
+        check = await _registry_action(
+            info,
+            lambda session: service.check_compatibility(
+                session=session,
+                standard_id=input.standard_id,
+                version=input.version,
+                schema=input.schema,
+            ),
+        )
+        if isinstance(check, list):
+            return CheckCompatibilityPayload(report=None, errors=check)
         data: dict[str, Any] = check.to_dict()
         return CheckCompatibilityPayload(
             report=report_from_dict(data, list(check.against)), errors=[]
@@ -209,14 +227,14 @@ class StandardsMutation:
     async def deprecate_standard_version(
         self, info: Info, standard_id: str, version: str
     ) -> StandardVersionPayload:
-        info.context.require(Scope.STANDARDS_WRITE)
-        try:
-            async with info.context.transaction() as session:
-                row = await service.deprecate_version(
-                    session=session, standard_id=standard_id, version=version
-                )
-        except (StandardsError, StandardsErrors) as exc:
-            return StandardVersionPayload(version=None, errors=errors_of(exc))
+        row = await _registry_action(
+            info,
+            lambda session: service.deprecate_version(
+                session=session, standard_id=standard_id, version=version
+            ),
+        )
+        if isinstance(row, list):
+            return StandardVersionPayload(version=None, errors=row)
         return StandardVersionPayload(
             version=StandardVersion.from_row(row, base_url=_base_url(info)), errors=[]
         )
@@ -225,14 +243,14 @@ class StandardsMutation:
     async def retire_standard_version(
         self, info: Info, standard_id: str, version: str, successor: str
     ) -> StandardVersionPayload:
-        info.context.require(Scope.STANDARDS_WRITE)
-        try:
-            async with info.context.transaction() as session:
-                row = await service.retire_version(
-                    session=session, standard_id=standard_id, version=version, successor=successor
-                )
-        except (StandardsError, StandardsErrors) as exc:
-            return StandardVersionPayload(version=None, errors=errors_of(exc))
+        row = await _registry_action(
+            info,
+            lambda session: service.retire_version(
+                session=session, standard_id=standard_id, version=version, successor=successor
+            ),
+        )
+        if isinstance(row, list):
+            return StandardVersionPayload(version=None, errors=row)
         return StandardVersionPayload(
             version=StandardVersion.from_row(row, base_url=_base_url(info)), errors=[]
         )
