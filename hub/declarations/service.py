@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.canonical import canonical_json
+from hub.canonical import canonical_json, find_unstorable_text
+from hub.db import pair_in
 from hub.declarations import chain
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
 from hub.declarations.models import Declaration, NewDeclaration, StoredDeclaration
@@ -151,6 +152,17 @@ async def _validate_all(
                 )
             )
             continue
+        unstorable = find_unstorable_text(payload)
+        if unstorable is not None:
+            candidate.errors.append(
+                DeclarationIssue(
+                    DeclarationErrorCode.INVALID_CHARACTERS,
+                    "text holds a NUL character or an unpaired surrogate, which cannot be "
+                    "stored or hashed",
+                    unstorable,
+                )
+            )
+            continue
         validator = await validators.get(session=session, version=candidate.version)
         if not validator.is_valid(payload):
             candidate.errors.extend(
@@ -226,7 +238,7 @@ async def _latest_by_record(
         select(
             Declaration.standard_id, Declaration.record_key, Declaration.id, Declaration.app_type
         )
-        .where(tuple_(Declaration.standard_id, Declaration.record_key).in_(list(pairs)))
+        .where(pair_in(Declaration.standard_id, Declaration.record_key, list(pairs)))
         .order_by(Declaration.chain_index)
     )
     latest: dict[tuple[str, str], tuple[str, str]] = {}

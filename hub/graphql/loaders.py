@@ -7,11 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from strawberry.dataloader import DataLoader
 
+from hub.db import pair_in
 from hub.declarations.models import Declaration
 from hub.trade import models
 
@@ -33,7 +34,7 @@ class ProvenanceByRecordLoader(DataLoader[RecordRef, list[Declaration]]):
         found: dict[RecordRef, list[Declaration]] = defaultdict(list)
         rows = await self._session().scalars(
             select(Declaration)
-            .where(tuple_(Declaration.standard_id, Declaration.record_key).in_(list(set(keys))))
+            .where(pair_in(Declaration.standard_id, Declaration.record_key, list(set(keys))))
             .order_by(Declaration.chain_index)
         )
         for row in rows:
@@ -55,7 +56,7 @@ class _DocumentByOrderLoader(DataLoader[OrderKey, T | None], Generic[T]):
         rows = await self._session().scalars(
             select(model)
             .where(
-                tuple_(model.ebp_code, model.order_no).in_(list(set(keys))),
+                pair_in(model.ebp_code, model.order_no, list(set(keys))),
                 model.status == _ACTIVE,
             )
             .order_by(model.id)
@@ -74,7 +75,7 @@ class OrderByKeyLoader(_DocumentByOrderLoader[models.Order]):
     async def _load(self, keys: Sequence[OrderKey]) -> list[models.Order | None]:
         rows = await self._session().scalars(
             select(models.Order).where(
-                tuple_(models.Order.ebp_code, models.Order.order_no).in_(list(set(keys)))
+                pair_in(models.Order.ebp_code, models.Order.order_no, list(set(keys)))
             )
         )
         found = {(r.ebp_code, r.order_no): r for r in rows}
@@ -117,7 +118,7 @@ class MilestonesByWaybillLoader(DataLoader[tuple[str, str], list[models.WaybillE
         rows = await self._session().scalars(
             select(event)
             .where(
-                tuple_(event.logistics_code, event.logistics_no).in_(list(set(keys))),
+                pair_in(event.logistics_code, event.logistics_no, list(set(keys))),
                 event.status == _ACTIVE,
             )
             .order_by(event.status_time, event.id)
@@ -140,7 +141,7 @@ class CustomsStatusesByOrderLoader(DataLoader[OrderKey, list[models.CustomsStatu
         rows = await self._session().scalars(
             select(event)
             .where(
-                tuple_(event.ebp_code, event.order_no).in_(list(set(keys))), event.status == _ACTIVE
+                pair_in(event.ebp_code, event.order_no, list(set(keys))), event.status == _ACTIVE
             )
             .order_by(event.return_time, event.id)
         )

@@ -13,11 +13,12 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db import pair_in
 from hub.declarations.records import RECORD_TYPES
 from hub.trade.limits import applies_retail_limits, check_retail_limits, limit_value
 from hub.trade.matching import match_order
@@ -423,7 +424,7 @@ async def _by_order(
     for chunk in _chunks(keys):
         rows = await session.execute(
             select(model.ebp_code, model.order_no, *columns)
-            .where(tuple_(model.ebp_code, model.order_no).in_(chunk), model.status == ACTIVE)
+            .where(pair_in(model.ebp_code, model.order_no, chunk), model.status == ACTIVE)
             .order_by(model.id)
         )
         for row in rows:
@@ -443,7 +444,7 @@ async def _latest_customs_status(
                 CustomsStatusEvent.return_status,
             )
             .where(
-                tuple_(CustomsStatusEvent.ebp_code, CustomsStatusEvent.order_no).in_(chunk),
+                pair_in(CustomsStatusEvent.ebp_code, CustomsStatusEvent.order_no, chunk),
                 CustomsStatusEvent.status == ACTIVE,
             )
             .order_by(CustomsStatusEvent.return_time, CustomsStatusEvent.id)
@@ -612,7 +613,7 @@ async def _apply_limits(
     for chunk in _chunks(sorted(buyers)):  # type: ignore[type-var]
         rows = await session.execute(
             select(*_STATE_COLUMNS).where(
-                tuple_(Order.buyer_id_number, Order.order_year).in_(chunk),
+                pair_in(Order.buyer_id_number, Order.order_year, chunk),
                 Order.direction == "I",
             )
         )

@@ -184,7 +184,7 @@ async def test_a_bank_without_consent_sees_no_orders_and_no_enterprises(
 async def test_nested_enterprise_orders_match_the_top_level_filter(demo: Demo, gql: Gql) -> None:
     token = await demo.token(scopes="customs:read")
     body = await gql(
-        "{ enterprises(first: 50) { edges { node { code orders(first: 500) "
+        "{ enterprises(first: 30) { edges { node { code orders(first: 60) "
         "{ edges { node { orderNo } } } } } } }",
         token=token,
     )
@@ -232,11 +232,11 @@ NESTED = """
 query($first: Int) {
   enterprises(first: $first) { edges { node {
     code
-    orders(first: 100) { edges { node { orderNo payment { amountPaid } } } }
-    payments(first: 100) { edges { node { payTransactionId } } }
-    receipts(first: 100) { edges { node { payNo } } }
-    waybills(first: 100) { edges { node { logisticsNo milestones { status } } } }
-    inventories(first: 100) { edges { node { customsStatus } } }
+    orders(first: 60) { edges { node { orderNo payment { amountPaid } } } }
+    payments(first: 60) { edges { node { payTransactionId } } }
+    receipts(first: 60) { edges { node { payNo } } }
+    waybills(first: 60) { edges { node { logisticsNo milestones { status } } } }
+    inventories(first: 60) { edges { node { customsStatus } } }
   } } }
 }"""
 
@@ -246,12 +246,12 @@ async def test_nested_enterprise_lists_cost_the_same_statements_for_3_or_all_ent
 ) -> None:
     token = await demo.token(scopes="customs:read pii:read")
     counts = {}
-    for first in (3, 100):
+    for first in (3, 30):
         with statements() as seen:
             body = await gql(NESTED, token=token, variables={"first": first})
         assert "errors" not in body, body.get("errors")
         counts[first] = len(seen)
-    assert counts[3] == counts[100]
+    assert counts[3] == counts[30]
 
 
 async def test_nested_documents_are_those_naming_the_enterprise(
