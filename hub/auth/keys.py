@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.models import SigningKey
@@ -50,6 +50,7 @@ class KeyStore:
     async def ensure_key(self) -> None:
         """Loads the keys, creating the first one if the database has none."""
         async with self.session_factory() as session, session.begin():
+            await _serialise_key_creation(session)
             active = await session.scalar(
                 select(SigningKey).where(SigningKey.retired_at.is_(None)).limit(1)
             )
@@ -90,6 +91,20 @@ class KeyStore:
             return False
         await self.reload()
         return True
+
+
+# Several workers start at once on a fresh database; without a lock each would see no key
+# and create its own, and tokens of one would be unknown to the others for a while.
+_KEY_LOCK_ID = 0x4B455953
+
+
+async def _serialise_key_creation(session: AsyncSession) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _KEY_LOCK_ID})
+    else:
+        # A write statement takes SQLite's write lock at once (even affecting no rows), so
+        # the check-then-insert below runs one process at a time.
+        await session.execute(text("DELETE FROM signing_keys WHERE 1 = 0"))
 
 
 async def add_key(*, session: AsyncSession, alg: str) -> SigningKey:
