@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from hub import health
@@ -13,6 +14,10 @@ from hub.auth import routes as auth_routes
 from hub.config import Settings
 from hub.graphql.endpoint import GraphQLEndpoint
 from hub.graphql.schema import build_schema
+from hub.http.body_limit import BodySizeLimitMiddleware
+from hub.http.unavailable import DatabaseUnavailableMiddleware
+from hub.observability import routes as observability_routes
+from hub.observability.request_log import RequestLogMiddleware
 from hub.runtime import Runtime
 from hub.standards import routes as standards_routes
 
@@ -21,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Builds the hub's ASGI app; the database is touched only when the lifespan starts."""
     settings = settings or Settings.from_env()
     runtime = Runtime.create(settings)
-    graphql = GraphQLEndpoint(schema=build_schema(settings), graphiql=not settings.is_production)
+    graphql = GraphQLEndpoint(schema=build_schema(settings), settings=settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -36,7 +41,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *auth_routes.ROUTES,
         *standards_routes.ROUTES,
         *health.ROUTES,
+        *observability_routes.ROUTES,
     ]
-    app = Starlette(routes=routes, middleware=[], lifespan=lifespan)
+    # Outermost first. The request log sees every response, the 503s and 413s included;
+    # the database-outage guard wraps the routes and the body limit, so that any of them
+    # answers 503 rather than 500 when the database is down.
+    middleware = [
+        Middleware(RequestLogMiddleware),
+        Middleware(DatabaseUnavailableMiddleware),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.runtime = runtime
     return app

@@ -58,9 +58,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serves the hub with uvicorn."""
     import uvicorn
 
+    from hub.observability.logs import default_format, logging_config
+
     settings = _settings()
     ensure_schema_current(settings)
-    print(f"hub: serving on http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    log_format = args.log_format or default_format(stderr_is_tty=sys.stderr.isatty())
+    if log_format == "text":
+        # Only for a person: in JSON mode every stderr line must parse (uvicorn's own
+        # "running on" record says the same there).
+        print(f"hub: serving on http://{args.host}:{args.port}/graphql", file=sys.stderr)
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
@@ -68,6 +74,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
+        log_config=logging_config(log_format=log_format, level=args.log_level),
+        # The hub logs one line per request itself (with request id, client and
+        # operation); uvicorn's access line would repeat each of them less completely.
+        access_log=False,
         timeout_graceful_shutdown=30,
     )
     return 0
@@ -543,6 +553,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-format",
+        choices=("json", "text"),
+        default=None,
+        help="one JSON object per line, or readable text (default: text on a terminal, "
+        "json otherwise)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_SQLITE_FILE = "hub.db"
+MIB = 1024 * 1024
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+DEFAULT_METRICS_ALLOW = "127.0.0.0/8,::1/128"
 
 
 class SettingsError(ValueError):
@@ -36,7 +42,25 @@ class Settings:
     signing_alg: str = "ES256"
     log_sql: bool = False
     require_https: bool = False
+    metrics_allow: tuple[IPNetwork, ...] = field(
+        default_factory=lambda: _networks("HUB_METRICS_ALLOW", DEFAULT_METRICS_ALLOW)
+    )
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Query limits: each refuses a document before anything executes (see README,
+    # "Limits and HTTP behaviour"). Defaults leave room for every documented query.
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 10_000
+    max_directives: int = 50
+    max_root_fields: int = 20
+    # 200,000: 100 enterprises with five 60-item connections each (~115,000) fit.
+    max_query_cost: int = 200_000
+    # 4 MiB: a declareBatch of 1,000 typical orders is about 1.8 MB and must fit.
+    max_body_bytes: int = 4 * MIB
+    # Token bucket per OAuth client: refill rate in requests per second (0 disables)
+    # and how many requests a client may send at once after being idle.
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 100
 
     @property
     def is_sqlite(self) -> bool:
@@ -79,6 +103,7 @@ class Settings:
                 jwks_url=ext_jwks,
                 audience=env.get("HUB_EXTERNAL_AUDIENCE", env.get("HUB_AUDIENCE", "hub")),
             )
+        rate = _rate(env, "HUB_RATE_LIMIT", cls.rate_limit_per_second)
         return cls(
             database_url=database_url,
             issuer=issuer,
@@ -89,6 +114,18 @@ class Settings:
             signing_alg=alg,
             log_sql=_flag(env, "HUB_LOG_SQL", default=False),
             require_https=_flag(env, "HUB_REQUIRE_HTTPS", default=hub_env == "production"),
+            metrics_allow=_networks(
+                "HUB_METRICS_ALLOW", env.get("HUB_METRICS_ALLOW", DEFAULT_METRICS_ALLOW)
+            ),
+            max_query_depth=_int(env, "HUB_MAX_QUERY_DEPTH", cls.max_query_depth, minimum=1),
+            max_aliases=_int(env, "HUB_MAX_ALIASES", cls.max_aliases, minimum=0),
+            max_tokens=_int(env, "HUB_MAX_TOKENS", cls.max_tokens, minimum=1),
+            max_directives=_int(env, "HUB_MAX_DIRECTIVES", cls.max_directives, minimum=0),
+            max_root_fields=_int(env, "HUB_MAX_ROOT_FIELDS", cls.max_root_fields, minimum=1),
+            max_query_cost=_int(env, "HUB_MAX_QUERY_COST", cls.max_query_cost, minimum=1),
+            max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
+            rate_limit_per_second=rate,
+            rate_limit_burst=_int(env, "HUB_RATE_LIMIT_BURST", _default_burst(rate), minimum=1),
         )
 
 
@@ -105,6 +142,30 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     return value
 
 
+_RATE_UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    """A request rate as `N`, `N/s`, `N/min` or `N/h`, in requests per second; 0 disables."""
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    count, _, unit = raw.partition("/")
+    try:
+        value = float(count)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r}: expected a rate such as 50/s or 600/min") from exc
+    seconds = _RATE_UNITS.get(unit.strip() or "s")
+    if seconds is None or value < 0 or value != value or value == float("inf"):
+        raise SettingsError(f"{name}={raw!r}: expected a rate such as 50/s or 600/min (0: off)")
+    return value / seconds
+
+
+def _default_burst(rate_per_second: float) -> int:
+    # Two seconds' worth of requests: a client may catch up after a short pause.
+    return max(1, math.ceil(2 * rate_per_second))
+
+
 def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if raw == "":
@@ -114,6 +175,22 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name}={raw!r}: expected true or false")
+
+
+def _networks(name: str, raw: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated CIDRs (or bare addresses); empty means nobody."""
+    networks = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise SettingsError(
+                f"{name}={raw!r}: {part!r} is not an address or CIDR (e.g. 10.0.0.0/8)"
+            ) from exc
+    return tuple(networks)
 
 
 def _normalise_database_url(url: str) -> str:

@@ -1,81 +1,251 @@
-"""The /graphql endpoint: bearer-token check, then strawberry with a typed Context."""
+"""The /graphql endpoint: GraphQL over HTTP, bearer-token check, rate limit, then strawberry.
+
+The HTTP side follows the GraphQL-over-HTTP specification
+(https://graphql.github.io/graphql-over-http/draft/) and is done here rather than by
+strawberry's view, whose status codes and media types predate it:
+
+- responses are `application/graphql-response+json` or, for legacy clients,
+  `application/json`, chosen from `Accept` (missing or `*/*`: `application/json`);
+  nothing acceptable is 406;
+- POST takes `application/json` (UTF-8) only, anything else is 415; GET takes the
+  parameters from the URL and never runs a mutation (405, `Allow: POST`);
+- a request error (unparsable body or parameters: 400; a document that does not parse or
+  validate, variables that do not coerce) is 400 with `application/graphql-response+json`
+  and 200 with `application/json`, as the specification's legacy rules ask;
+- a resolver that could not reach the database makes the whole response 503.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from strawberry.asgi import GraphQL
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from strawberry.exceptions import MissingQueryError
 from strawberry.federation import Schema
-from strawberry.http import GraphQLRequestData
+from strawberry.http import process_result
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from hub.access import audit_log
+from hub.auth.principal import Principal
 from hub.auth.tokens import TokenRejected
+from hub.config import Settings
 from hub.db import unit_of_work
 from hub.graphql.context import Context
+from hub.http import rate_limit, unavailable
+from hub.observability.metrics import metrics
 from hub.runtime import Runtime
 
 log = logging.getLogger("hub.graphql")
 
 PURPOSE_HEADER = "Hub-Purpose"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
 
 
-class _View(GraphQL):  # type: ignore[type-arg]
-    async def get_context(self, request: Any, response: Any) -> Any:
-        raise RuntimeError("the context is built by GraphQLEndpoint")
+# --- content negotiation ----------------------------------------------------------------
 
-    async def execute_single(  # type: ignore[override]
-        self,
-        request: Request,
-        request_adapter: Any,
-        sub_response: Response,
-        context: Context,
-        root_value: Any,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        """Runs one operation, then writes its access event if it returned graph data."""
-        # Every operation over GET or POST passes through here: no HTTP stream transports
-        # (SSE, multipart) and no batching are configured; enabling them needs a hook too.
-        started = datetime.now(UTC)
-        result: ExecutionResult = await super().execute_single(
-            request=request,
-            request_adapter=request_adapter,
-            sub_response=sub_response,
-            context=context,
-            root_value=root_value,
-            request_data=request_data,
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an `Accept` header, or None when none is acceptable."""
+    if accept is None or not accept.strip():
+        return JSON  # the specification's legacy default
+    best: tuple[float, int, str] | None = None
+    for index, item in enumerate(accept.split(",")):
+        media, _, params = item.strip().partition(";")
+        media = media.strip().lower()
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:
+            continue
+        if media == GRAPHQL_RESPONSE_JSON:
+            chosen = GRAPHQL_RESPONSE_JSON
+        elif media in (JSON, "application/*", "*/*"):
+            # A wildcard means a client that does not know the new type: answer the old one.
+            chosen = JSON
+        else:
+            continue
+        # Highest quality wins; on a tie, the type the client listed first.
+        candidate = (quality, -index, chosen)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return best[2] if best else None
+
+
+# --- reading the request ----------------------------------------------------------------
+
+
+class RequestRefused(Exception):
+    """The HTTP request cannot be a GraphQL request; answered with `status` before GraphQL."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def _bad_request(message: str) -> RequestRefused:
+    return RequestRefused(400, "BAD_REQUEST", message)
+
+
+@dataclass(frozen=True)
+class GraphQLParams:
+    """The GraphQL request carried by one HTTP request."""
+
+    query: str
+    operation_name: str | None
+    variables: dict[str, Any] | None
+    extensions: dict[str, Any] | None
+
+
+def _params(data: Mapping[str, Any]) -> GraphQLParams:
+    query = data.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise _bad_request("`query` must be a non-empty string")
+    operation_name = data.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise _bad_request("`operationName` must be a string or null")
+    variables = data.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise _bad_request("`variables` must be an object or null")
+    extensions = data.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise _bad_request("`extensions` must be an object or null")
+    return GraphQLParams(query, operation_name, variables, extensions)
+
+
+def _json_param(request: Request, name: str) -> Any:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise _bad_request(f"`{name}` must be JSON") from exc
+
+
+async def read_params(request: Request) -> GraphQLParams:
+    """The GraphQL parameters of a GET (URL) or POST (JSON body) request."""
+    if request.method == "GET":
+        query_params = request.query_params
+        if len(query_params.getlist("query")) > 1:
+            raise _bad_request("`query` given more than once")
+        return _params(
+            {
+                "query": query_params.get("query"),
+                "operationName": query_params.get("operationName") or None,
+                "variables": _json_param(request, "variables"),
+                "extensions": _json_param(request, "extensions"),
+            }
         )
-        # Refusals before execution (401, unparsable or invalid documents) never reach a
-        # resolver, so nothing is touched and nothing is logged; field errors still are.
-        if not context.audit.touched:
-            return result
-        try:
-            await _record_access(context, request_data, started)
-        except Exception:
-            # Fail closed: the hub promises that every read is logged ("trackable where it
-            # went"). The data has not left the process yet, so a failed audit write
-            # withholds it rather than hand out an untraceable read; the caller may retry.
-            error_id = uuid.uuid4().hex[:16]
-            log.error("access event not recorded (id %s); result withheld", error_id, exc_info=True)
-            sub_response.status_code = 500
-            message = f"the access could not be recorded, so no data is returned (id {error_id})"
-            error = GraphQLError(message, extensions={"code": "INTERNAL", "errorId": error_id})
-            return ExecutionResult(data=None, errors=[error])
-        return result
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        raise RequestRefused(415, "UNSUPPORTED_MEDIA_TYPE", "send the request as application/json")
+    media, _, params = content_type.partition(";")
+    charset = "utf-8"
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if media.strip().lower() != JSON or charset not in ("utf-8", "utf8"):
+        raise RequestRefused(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            f"unsupported content type {content_type!r}: send application/json (UTF-8)",
+        )
+    body = await request.body()
+    if not body.strip():
+        raise _bad_request("the request body is empty")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _bad_request("the request body is not valid UTF-8 JSON") from exc
+    if isinstance(data, list):
+        raise _bad_request("batched requests are not supported: send one JSON object")
+    if not isinstance(data, dict):
+        raise _bad_request("the request body must be a JSON object")
+    return _params(data)
 
 
-async def _record_access(
-    context: Context, request_data: GraphQLRequestData, started: datetime
-) -> None:
+# --- responses --------------------------------------------------------------------------
+
+
+def _json_response(
+    payload: Mapping[str, Any],
+    *,
+    status: int,
+    media_type: str,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    return Response(
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        status_code=status,
+        headers={**(headers or {}), "content-type": f"{media_type}; charset=utf-8"},
+    )
+
+
+def _error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    media_type: str = JSON,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    payload = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return _json_response(payload, status=status, media_type=media_type, headers=headers)
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """True when the operation never started: parse, validation or variable errors.
+
+    Those errors have no `path`; an error during execution always has one, and leaves
+    `data` (possibly null, when it reached a non-null root field) in the response.
+    """
+    return result.data is None and bool(result.errors) and all(not e.path for e in result.errors)
+
+
+class _InternalFailure(ExecutionResult):
+    """A result the hub itself failed to deliver (HTTP 500)."""
+
+
+def _status_of(result: ExecutionResult, media_type: str) -> int:
+    if isinstance(result, _InternalFailure):
+        return 500
+    codes = {(e.extensions or {}).get("code") for e in result.errors or ()}
+    if unavailable.CODE in codes:
+        return 503
+    if is_request_error(result) and media_type == GRAPHQL_RESPONSE_JSON:
+        return 400
+    return 200
+
+
+# --- the endpoint -----------------------------------------------------------------------
+
+
+async def _record_access(context: Context, params: GraphQLParams, started: datetime) -> None:
     operation = audit_log.describe_operation(
-        query=request_data.query or "", operation_name=request_data.operation_name
+        query=params.query, operation_name=params.operation_name
     )
     event = audit_log.build_event(
         principal=context.principal,
@@ -91,15 +261,26 @@ async def _record_access(
 
 
 def _wants_ide(request: Request) -> bool:
-    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    )
 
 
 class GraphQLEndpoint:
     """ASGI app for /graphql: GraphiQL for browsers, authenticated GraphQL for clients."""
 
-    def __init__(self, *, schema: Schema, graphiql: bool):
-        self.view = _View(schema, graphql_ide="graphiql" if graphiql else None)
-        self.graphiql = graphiql
+    def __init__(self, *, schema: Schema, settings: Settings) -> None:
+        self.schema = schema
+        self.graphiql = not settings.is_production
+        self.limiter = (
+            rate_limit.TokenBucketLimiter(
+                rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+            )
+            if settings.rate_limit_per_second > 0
+            else None
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -107,9 +288,13 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
-        """Serves GraphiQL, refuses unauthenticated calls with 401, or runs the operation."""
-        if self.graphiql and _wants_ide(request) and "query" not in request.query_params:
-            return await self.view.render_graphql_ide(request)
+        """Serves GraphiQL, refuses what is not a permitted GraphQL request, or runs it."""
+        if request.method not in ("GET", "POST"):
+            return _error_response(
+                405, "METHOD_NOT_ALLOWED", "use GET or POST", headers={"Allow": "GET, POST"}
+            )
+        if self.graphiql and _wants_ide(request):
+            return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
         runtime: Runtime = request.app.state.runtime
         try:
             principal = await runtime.verifier.verify_header(request.headers.get("authorization"))
@@ -126,12 +311,120 @@ class GraphQLEndpoint:
                 status_code=401,
                 headers={"WWW-Authenticate": rejected.www_authenticate()},
             )
-        context = Context(request=request, principal=principal, runtime=runtime)
+        # The request log (hub.observability) reads who called from the request state.
+        request.state.client_id = principal.client_id
+        if self.limiter is not None:
+            wait = self.limiter.acquire((principal.issuer, principal.client_id))
+            if wait > 0:
+                metrics.rate_limited.inc()
+                return _error_response(
+                    429,
+                    rate_limit.CODE,
+                    "too many requests from this client; retry after the Retry-After delay",
+                    headers={"Retry-After": rate_limit.retry_after_header(wait)},
+                )
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type is None:
+            return _error_response(
+                406,
+                "NOT_ACCEPTABLE",
+                f"this endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}",
+            )
         try:
-            return await self.view.run(request, context=context)
-        except HTTPException as refused:
-            # What strawberry's own ASGI handler does with a body it cannot use (bad JSON,
-            # no query, a mutation over GET): a plain 4xx instead of an unhandled exception.
-            return PlainTextResponse(refused.reason, status_code=refused.status_code)
+            params = await read_params(request)
+        except RequestRefused as refused:
+            return _error_response(
+                refused.status,
+                refused.code,
+                refused.message,
+                media_type=media_type,
+                headers=refused.headers,
+            )
+        return await self._run(request, principal, runtime, params, media_type)
+
+    async def _run(
+        self,
+        request: Request,
+        principal: Principal,
+        runtime: Runtime,
+        params: GraphQLParams,
+        media_type: str,
+    ) -> Response:
+        # GET is safe by definition: only queries. The operation type is known once the
+        # document is parsed, so strawberry refuses it and we answer 405 below.
+        allowed = (
+            {OperationType.QUERY}
+            if request.method == "GET"
+            else {OperationType.QUERY, OperationType.MUTATION}
+        )
+        context = Context(request=request, principal=principal, runtime=runtime)
+        started = datetime.now(UTC)
+        try:
+            try:
+                result = await self.schema.execute(
+                    params.query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=params.extensions,
+                )
+            except InvalidOperationTypeError as refused:
+                if request.method == "GET" and refused.operation_type is OperationType.MUTATION:
+                    return _error_response(
+                        405,
+                        "METHOD_NOT_ALLOWED",
+                        "mutations are only accepted over POST",
+                        media_type=media_type,
+                        headers={"Allow": "POST"},
+                    )
+                message = refused.as_http_error_reason(request.method)
+                result = ExecutionResult(data=None, errors=[GraphQLError(message)])
+            except CannotGetOperationTypeError as refused:
+                result = ExecutionResult(
+                    data=None, errors=[GraphQLError(refused.as_http_error_reason())]
+                )
+            except MissingQueryError:
+                return _error_response(
+                    400, "BAD_REQUEST", "no GraphQL query found", media_type=media_type
+                )
+            result = await self._audited(context, params, started, result)
         finally:
             await context.close()
+        status = _status_of(result, media_type)
+        payload: dict[str, Any] = dict(process_result(result))
+        if media_type == GRAPHQL_RESPONSE_JSON and is_request_error(result):
+            # The specification: no `data` entry when execution never started.
+            payload.pop("data", None)
+        headers = {"Retry-After": str(unavailable.RETRY_AFTER_SECONDS)} if status == 503 else {}
+        return _json_response(payload, status=status, media_type=media_type, headers=headers)
+
+    async def _audited(
+        self,
+        context: Context,
+        params: GraphQLParams,
+        started: datetime,
+        result: ExecutionResult,
+    ) -> ExecutionResult:
+        """Writes the operation's access event when it returned graph data."""
+        # Refusals before execution (401, limits, unparsable or invalid documents) never
+        # reach a resolver, so nothing is touched and nothing is logged; field errors are.
+        if not context.audit.touched:
+            return result
+        try:
+            await _record_access(context, params, started)
+        except Exception as exc:
+            # Fail closed: the hub promises that every read is logged ("trackable where it
+            # went"). The data has not left the process yet, so a failed audit write
+            # withholds it rather than hand out an untraceable read; the caller may retry.
+            if unavailable.is_database_unavailable(exc):
+                log.warning("access event not recorded: database unavailable; result withheld")
+                error = GraphQLError(unavailable.MESSAGE, extensions={"code": unavailable.CODE})
+                return ExecutionResult(data=None, errors=[error])
+            error_id = uuid.uuid4().hex[:16]
+            log.error("access event not recorded (id %s); result withheld", error_id, exc_info=True)
+            message = f"the access could not be recorded, so no data is returned (id {error_id})"
+            error = GraphQLError(message, extensions={"code": "INTERNAL", "errorId": error_id})
+            # A path-less error with no data would read as a request error: mark it 500.
+            return _InternalFailure(data=None, errors=[error])
+        return result

@@ -1,12 +1,21 @@
-"""Masking of unexpected exceptions: callers see an error id, the log has the trace."""
+"""Masking of unexpected exceptions: callers see an error id, the log has the trace.
+
+Two kinds of errors are rewritten rather than masked: a resolver that failed because the
+database is unreachable reports SERVICE_UNAVAILABLE (the endpoint answers 503), and in
+production the "Did you mean …?" suggestions that would reveal schema names are removed.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
+
+from hub.http import unavailable
 
 log = logging.getLogger("hub.graphql")
 
@@ -23,6 +32,23 @@ def _should_mask(error: GraphQLError) -> bool:
     return (error.extensions or {}).get("code") not in VISIBLE_CODES
 
 
+def _rewritten(
+    error: GraphQLError,
+    message: str,
+    extensions: dict[str, object],
+    original_error: Exception | None = None,
+) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original_error,
+        extensions=extensions,
+    )
+
+
 class HubMaskErrors(MaskErrors):
     """Replaces unexpected exceptions by 'internal error (id …)'; the id is logged."""
 
@@ -30,13 +56,51 @@ class HubMaskErrors(MaskErrors):
         super().__init__(should_mask_error=_should_mask, error_message="internal error")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if unavailable.is_database_unavailable(error.original_error):
+            # Not a bug: the caller should retry. No id, no trace, and the endpoint turns
+            # this code into HTTP 503.
+            log.warning("database unavailable at %s: %r", error.path, error.original_error)
+            return _rewritten(error, unavailable.MESSAGE, {"code": unavailable.CODE})
         error_id = uuid.uuid4().hex[:16]
         log.error("internal error %s at %s", error_id, error.path, exc_info=error.original_error)
-        return GraphQLError(
-            f"internal error (id {error_id})",
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": "INTERNAL", "errorId": error_id},
+        return _rewritten(
+            error, f"internal error (id {error_id})", {"code": "INTERNAL", "errorId": error_id}
         )
+
+
+# graphql-core appends suggestions as the message's last sentence: " Did you mean 'x'?".
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+
+
+def without_suggestions(message: str) -> str:
+    """`message` without graphql-core's trailing "Did you mean …?" sentence."""
+    return _SUGGESTION.sub("", message)
+
+
+class HideSuggestions(SchemaExtension):
+    """Strips field, argument, type and enum suggestions from every error (production).
+
+    Suggestions let a caller without introspection rebuild the schema name by name. They
+    come from validation and from variable coercion, so the final errors are rewritten
+    rather than one phase's.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if not errors:
+            return
+        # The original exception stays attached so that masking, whichever extension
+        # runs last, still recognises a bug.
+        result.errors = [  # type: ignore[union-attr]
+            error
+            if _SUGGESTION.search(error.message) is None
+            else _rewritten(
+                error,
+                without_suggestions(error.message),
+                dict(error.extensions or {}),
+                error.original_error,
+            )
+            for error in errors
+        ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from strawberry.extensions import SchemaExtension
 from strawberry.federation import Schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -12,6 +11,7 @@ from hub.graphql.access.audit import AccessLogQuery
 from hub.graphql.access.consents import ConsentsMutation, ConsentsQuery
 from hub.graphql.declarations.schema import DeclarationsMutation, DeclarationsQuery
 from hub.graphql.errors import HubMaskErrors
+from hub.graphql.limits import ExtensionFactory, schema_extensions
 from hub.graphql.me import MeQuery
 from hub.graphql.scalars import SCALARS
 from hub.graphql.standards.schema import StandardsMutation, StandardsQuery
@@ -35,7 +35,11 @@ def build_schema(settings: Settings | None = None) -> Schema:
     """Builds the federation v2 schema from the domains' query and mutation classes."""
     query = merge_types("Query", QUERIES)
     mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
-    extensions: list[type[SchemaExtension]] = [HubMaskErrors]
+    # The limits and production switches run before execution; masking runs on the result.
+    extensions: list[ExtensionFactory] = [
+        *schema_extensions(settings or Settings()),
+        HubMaskErrors,
+    ]
     return Schema(
         query=query,
         mutation=mutation,

@@ -26,6 +26,7 @@ from hub.graphql.declarations.types import (
     DeclarePayload,
 )
 from hub.graphql.pagination import Connection, connection, decode_cursor, page_size
+from hub.observability.metrics import metrics
 
 _DECLARE = f"Requires the scope `{Scope.DECLARE.value}` and a client bound to an enterprise."
 # Scopes that read every declaration; others read only their own enterprise's.
@@ -73,7 +74,7 @@ async def _declare(info: Info, inputs: list[DeclareInput], atomic: bool) -> Batc
     items = [DeclareItem(i.standard, i.payload, i.idempotency_key) for i in inputs]
     try:
         async with info.context.transaction() as session:
-            return await declare_batch(
+            outcome = await declare_batch(
                 session=session,
                 declarant=declarant,
                 items=items,
@@ -82,7 +83,11 @@ async def _declare(info: Info, inputs: list[DeclareInput], atomic: bool) -> Batc
                 rules=runtime.rules,
             )
     except BatchRejected as rejected:
+        metrics.count_declarations(rejected.outcome, committed=False)
         return rejected.outcome
+    # Counted once the transaction has committed: only stored records are "accepted".
+    metrics.count_declarations(outcome, committed=True)
+    return outcome
 
 
 @strawberry.type

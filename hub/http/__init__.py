@@ -1,0 +1,1 @@
+"""HTTP-level protections that sit in front of the routes: body size, rate, database outages."""
