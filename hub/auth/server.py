@@ -78,9 +78,7 @@ class HubClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc]
 
 
 class _FormRequest(OAuth2Request):  # type: ignore[misc]
-    def __init__(
-        self, *, method: str, uri: str, headers: Mapping[str, str], form: dict[str, str]
-    ):
+    def __init__(self, *, method: str, uri: str, headers: Mapping[str, str], form: dict[str, str]):
         super().__init__(method=method, uri=uri, headers=headers)
         self._form = form
         self.payload = BasicOAuth2Payload(form)

@@ -180,6 +180,9 @@ async def read_params(request: Request) -> GraphQLParams:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise _bad_request("the request body is not valid UTF-8 JSON") from exc
+    except RecursionError as exc:
+        # Thousands of nested brackets fit in a small body; refuse them as bad input.
+        raise _bad_request("the request body nests JSON too deeply") from exc
     if isinstance(data, list):
         raise _bad_request("batched requests are not supported: send one JSON object")
     if not isinstance(data, dict):

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 
 from graphql import GraphQLError
+from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from hub.http import unavailable
@@ -49,6 +50,17 @@ def _rewritten(
     )
 
 
+def _unstorable_text(exc: BaseException | None) -> bool:
+    """True for database errors caused by characters the database refuses in text."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    cause = getattr(exc.orig, "__cause__", None) or exc.orig
+    return type(cause).__name__ in {
+        "CharacterNotInRepertoireError",  # asyncpg: NUL in text
+        "UntranslatableCharacterError",
+    } or isinstance(exc.orig, UnicodeEncodeError)
+
+
 class HubMaskErrors(MaskErrors):
     """Replaces unexpected exceptions by 'internal error (id …)'; the id is logged."""
 
@@ -61,6 +73,13 @@ class HubMaskErrors(MaskErrors):
             # this code into HTTP 503.
             log.warning("database unavailable at %s: %r", error.path, error.original_error)
             return _rewritten(error, unavailable.MESSAGE, {"code": unavailable.CODE})
+        if _unstorable_text(error.original_error):
+            # The caller sent text the database cannot hold (NUL on PostgreSQL): its fault.
+            return _rewritten(
+                error,
+                "an argument holds a character that cannot be stored or compared (e.g. NUL)",
+                {"code": "BAD_USER_INPUT"},
+            )
         error_id = uuid.uuid4().hex[:16]
         log.error("internal error %s at %s", error_id, error.path, exc_info=error.original_error)
         return _rewritten(

@@ -195,9 +195,7 @@ async def list_versions(
     return list(await session.scalars(query))
 
 
-async def get_version(
-    *, session: AsyncSession, standard_id: str, version: str
-) -> StandardVersion:
+async def get_version(*, session: AsyncSession, standard_id: str, version: str) -> StandardVersion:
     """Gets one version or raises UNKNOWN_VERSION."""
     row = await session.scalar(
         select(StandardVersion).where(
@@ -289,9 +287,7 @@ async def _history(
     """The fixed versions of the same major line below `version`, oldest first."""
     rows = await list_versions(session=session, standard_id=standard.id, include_drafts=False)
     return [
-        r
-        for r in rows
-        if r.major == version.major and SemVer(r.major, r.minor, r.patch) < version
+        r for r in rows if r.major == version.major and SemVer(r.major, r.minor, r.patch) < version
     ]
 
 

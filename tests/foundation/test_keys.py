@@ -15,9 +15,7 @@ from hub.db import create_engine, create_session_factory
 async def test_concurrent_first_starts_create_exactly_one_key(settings: Settings) -> None:
     engines = [create_engine(settings) for _ in range(4)]
     try:
-        stores = [
-            KeyStore(session_factory=create_session_factory(e), alg="ES256") for e in engines
-        ]
+        stores = [KeyStore(session_factory=create_session_factory(e), alg="ES256") for e in engines]
         await asyncio.gather(*(store.ensure_key() for store in stores))
         async with create_session_factory(engines[0])() as session:
             count = await session.scalar(select(func.count()).select_from(SigningKey))

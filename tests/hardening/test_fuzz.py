@@ -236,7 +236,6 @@ def _fuzz(
     headers: dict[str, str],
     sent: Counter[str],
     failures: list[str],
-    known: Counter[str],
     backend: str,
 ) -> None:
     """Sends the generated cases of one operation in one mode; records what breaks the rules."""
@@ -259,9 +258,6 @@ def _fuzz(
         except ValueError:
             body = None
         for problem in problems_in(response.status_code, body):
-            if backend == "postgres" and "\\u0000" in case.body and "internal" in problem:
-                known[operation.label] += 1  # the NUL bug: see the xfail test below
-                continue
             if len(failures) < 30:
                 failures.append(f"{who} {operation.label}: {problem}\n    {case.body}")
 
@@ -280,7 +276,6 @@ def test_generated_operations_get_no_server_error_and_only_coded_errors(
     assert len(operations) >= 20, [op.label for op in operations]
     sent: Counter[str] = Counter()
     failures: list[str] = []
-    known: Counter[str] = Counter()
 
     for caller, token in live_hub.tokens.items():
         headers = {"Authorization": f"Bearer {token}"}
@@ -294,7 +289,6 @@ def test_generated_operations_get_no_server_error_and_only_coded_errors(
                         headers,
                         sent,
                         failures,
-                        known,
                         live_hub.backend,
                     )
                 except unittest.SkipTest:
@@ -302,8 +296,7 @@ def test_generated_operations_get_no_server_error_and_only_coded_errors(
 
     total = sum(sent.values())
     print(
-        f"\n{total} generated operations over {len(sent)} root fields: {dict(sent)}; "
-        f"known NUL failures: {dict(known)}"
+        f"\n{total} generated operations over {len(sent)} root fields: {dict(sent)}"
     )
     assert failures == [], "\n".join(failures)
     assert total >= MINIMUM_OPERATIONS, sent
@@ -318,16 +311,8 @@ NUL_QUERIES = (
 
 @pytest.mark.parametrize("query", NUL_QUERIES)
 def test_a_nul_character_in_a_string_argument_gets_no_internal_error(
-    request: pytest.FixtureRequest, live_hub: LiveHub, query: str
+    live_hub: LiveHub, query: str
 ) -> None:
-    if live_hub.backend == "postgres":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="hub bug: U+0000 in a String argument reaches a PostgreSQL query and "
-                "asyncpg raises CharacterNotInRepertoireError: INTERNAL error",
-            )
-        )
     response = httpx.post(
         f"{live_hub.base}/graphql",
         json={"query": query},

@@ -295,11 +295,6 @@ async def raw_post(
         yield post
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: RecursionError from json.loads is not caught in "
-    "hub/graphql/endpoint.py read_params nor hub/observability/request_log.py _BodyTap.json",
-)
 async def test_a_deeply_nested_payload_is_refused_without_a_server_error(
     raw_post: Callable[[bytes], Awaitable[httpx.Response]],
 ) -> None:
