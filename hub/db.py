@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime, MetaData, and_, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -48,9 +50,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def json_dumps(value: Any) -> str:
+    """JSON for the JSON columns: orjson (several times faster), stdlib for what it refuses."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:  # integers beyond 64 bits, which JSON allows
+        return json.dumps(value, ensure_ascii=False)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """Reads a JSON column (orjson; stdlib for numbers orjson refuses)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """Creates the async engine for the configured database."""
-    kwargs: dict[str, Any] = {"echo": settings.log_sql}
+    kwargs: dict[str, Any] = {
+        "echo": settings.log_sql,
+        "json_serializer": json_dumps,
+        "json_deserializer": json_loads,
+    }
     if settings.is_sqlite:
         kwargs["connect_args"] = {"timeout": 30}
     else:

@@ -116,6 +116,33 @@ def _new_id() -> str:
     return secrets.token_hex(12)
 
 
+def _canonical_or_issue(payload: Any) -> bytes | DeclarationIssue:
+    """The canonical bytes of a payload, or why it has none (NUL, lone surrogate, NaN)."""
+    try:
+        canonical = canonical_json(payload)
+    except UnicodeEncodeError:
+        canonical = None
+    except ValueError:
+        return DeclarationIssue(
+            DeclarationErrorCode.SCHEMA_VIOLATION,
+            "NaN and Infinity are not JSON numbers",
+            "",
+            "type",
+        )
+    # The canonical text shows NUL as \u0000 and cannot exist with a lone surrogate, so only
+    # suspicious payloads pay for the walk that finds the exact pointer.
+    if canonical is None or b"\\u0000" in canonical:
+        pointer = find_unstorable_text(payload)
+        if pointer is not None or canonical is None:
+            return DeclarationIssue(
+                DeclarationErrorCode.INVALID_CHARACTERS,
+                "text holds a NUL character or an unpaired surrogate, which cannot be "
+                "stored or hashed",
+                pointer or "",
+            )
+    return canonical
+
+
 async def _resolve_all(*, session: AsyncSession, candidates: list[_Candidate]) -> None:
     cache: dict[str, standards.Resolved | DeclarationIssue] = {}
     for candidate in candidates:
@@ -152,16 +179,9 @@ async def _validate_all(
                 )
             )
             continue
-        unstorable = find_unstorable_text(payload)
-        if unstorable is not None:
-            candidate.errors.append(
-                DeclarationIssue(
-                    DeclarationErrorCode.INVALID_CHARACTERS,
-                    "text holds a NUL character or an unpaired surrogate, which cannot be "
-                    "stored or hashed",
-                    unstorable,
-                )
-            )
+        canonical = _canonical_or_issue(payload)
+        if isinstance(canonical, DeclarationIssue):
+            candidate.errors.append(canonical)
             continue
         validator = await validators.get(session=session, version=candidate.version)
         if not validator.is_valid(payload):
@@ -186,7 +206,6 @@ async def _validate_all(
                     )
                 )
                 continue
-        canonical = canonical_json(payload)
         candidate.canonical = canonical.decode("utf-8")
         candidate.digest = hashlib.sha256(canonical).hexdigest()  # = content_hash(payload)
         candidate.record_key = rtype.key(payload) if rtype is not None else candidate.digest
