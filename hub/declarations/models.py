@@ -21,6 +21,7 @@ class Declaration(Base):
         UniqueConstraint("client_id", "idempotency_key"),
         Index("ix_declarations_record", "standard_id", "record_key", "chain_index"),
         Index("ix_declarations_declarant_index", "declarant", "chain_index"),
+        Index("ix_declarations_content_hash", "content_hash"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -220,12 +220,10 @@ async def _existing_by_content(
         return {}
     # Plain IN lists (not row-value IN) keep PostgreSQL's planning cheap for 500 keys; the
     # unique index (declarant, standard_id, content_hash) serves both forms.
+    # By hash alone (its own index), then narrowed here: the plan stays an index lookup
+    # whatever the planner thinks of the declarant's history.
     rows = await session.scalars(
-        select(Declaration).where(
-            Declaration.declarant == declarant.enterprise_code,
-            Declaration.standard_id.in_({p[0] for p in pairs}),
-            Declaration.content_hash.in_({p[1] for p in pairs}),
-        )
+        select(Declaration).where(Declaration.content_hash.in_({p[1] for p in pairs}))
     )
     return {
         (r.standard_id, r.content_hash): r for r in rows if (r.standard_id, r.content_hash) in pairs
@@ -257,7 +255,13 @@ async def _latest_by_record(
         select(
             Declaration.standard_id, Declaration.record_key, Declaration.id, Declaration.app_type
         )
-        .where(pair_in(Declaration.standard_id, Declaration.record_key, list(pairs)))
+        .where(
+            pair_in(
+                Declaration.standard_id,
+                Declaration.record_key,
+                pairs,
+            )
+        )
         .order_by(Declaration.chain_index)
     )
     latest: dict[tuple[str, str], tuple[str, str]] = {}

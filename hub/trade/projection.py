@@ -57,9 +57,12 @@ class Accepted:
     declaration_id: str
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 def _insert(session: AsyncSession, model: type) -> Any:
-    dialect = session.get_bind().dialect.name
-    return pg_insert(model) if dialect == "postgresql" else sqlite_insert(model)
+    return pg_insert(model) if _dialect(session) == "postgresql" else sqlite_insert(model)
 
 
 def _money(value: Any) -> Decimal | None:
@@ -424,7 +427,10 @@ async def _by_order(
     for chunk in _chunks(keys):
         rows = await session.execute(
             select(model.ebp_code, model.order_no, *columns)
-            .where(pair_in(model.ebp_code, model.order_no, chunk), model.status == ACTIVE)
+            .where(
+                pair_in(model.ebp_code, model.order_no, chunk),
+                model.status == ACTIVE,
+            )
             .order_by(model.id)
         )
         for row in rows:
@@ -444,7 +450,11 @@ async def _latest_customs_status(
                 CustomsStatusEvent.return_status,
             )
             .where(
-                pair_in(CustomsStatusEvent.ebp_code, CustomsStatusEvent.order_no, chunk),
+                pair_in(
+                    CustomsStatusEvent.ebp_code,
+                    CustomsStatusEvent.order_no,
+                    chunk,
+                ),
                 CustomsStatusEvent.status == ACTIVE,
             )
             .order_by(CustomsStatusEvent.return_time, CustomsStatusEvent.id)
