@@ -317,15 +317,21 @@ async def declare_batch(
         )
         return BatchOutcome([ItemResult(errors=(issue,)) for _ in items])
 
-    # The chain head is locked before anything is read, so concurrent writers (threads,
-    # processes, hub instances) queue here instead of racing on duplicates or indexes.
-    last_index, last_hash = await chain.lock_head(session=session)
-
+    # Concurrent writers (threads, processes, hub instances) queue on the chain-head lock,
+    # and duplicates, lifecycle and indexes are decided only once it is held. PostgreSQL
+    # validates before queueing, so the lock is held for the writes alone. SQLite must
+    # write first: a transaction that reads and then writes can fail to upgrade its lock
+    # when another connection committed meanwhile.
     candidates = [_Candidate(i, item) for i, item in enumerate(items)]
+    validate_first = session.get_bind().dialect.name == "postgresql"
+    if not validate_first:
+        last_index, last_hash = await chain.lock_head(session=session)
     await _resolve_all(session=session, candidates=candidates)
     await _validate_all(
         session=session, candidates=candidates, declarant=declarant, validators=validators
     )
+    if validate_first:
+        last_index, last_hash = await chain.lock_head(session=session)
     by_content: dict[tuple[str, str], StoredDeclaration] = await _existing_by_content(
         session=session, declarant=declarant, candidates=candidates
     )
