@@ -392,13 +392,20 @@ async def apply(
     """Projects newly accepted declarations and re-matches every order they touch."""
     by_node: dict[str, list[Accepted]] = defaultdict(list)
     affected: set[OrderKey] = set()
+    status_only: set[OrderKey] = set()
     for record in accepted:
         rtype = RECORD_TYPES.get(record.standard_id)
         if rtype is None:
             continue  # a standard the graph does not model: stored and chained only
         by_node[rtype.node].append(record)
         key = rtype.order_key(record.payload)
-        if key is not None:
+        if key is None:
+            continue
+        if rtype.node == "customs_status" and not _ends_purchase(record):
+            # A customs receipt that keeps the order a purchase changes its status only:
+            # matching, tax and the buyer's limits stay as they are.
+            status_only.add(key)
+        else:
             affected.add(key)
     await _upsert_enterprises(session, accepted, now)
     for node, records in by_node.items():
@@ -417,6 +424,39 @@ async def apply(
         )
     if affected:
         await rematch(session=session, keys=affected, rules=rules)
+    if status_only - affected:
+        await refresh_order_customs_status(session=session, keys=status_only - affected)
+
+
+def _ends_purchase(record: Accepted) -> bool:
+    """True for a receipt after which the order no longer counts toward the buyer's year."""
+    try:
+        status = int(record.payload.get("returnStatus", 0))
+    except (TypeError, ValueError):
+        return True
+    return record.app_type == "3" or status in _NOT_A_PURCHASE or status < 0
+
+
+async def refresh_order_customs_status(*, session: AsyncSession, keys: set[OrderKey]) -> None:
+    """Sets orders' customs status to their inventory's latest receipt (set-based)."""
+    latest = (
+        select(CustomsStatusEvent.return_status)
+        .where(
+            CustomsStatusEvent.ebp_code == Order.ebp_code,
+            CustomsStatusEvent.order_no == Order.order_no,
+            CustomsStatusEvent.status == ACTIVE,
+        )
+        .order_by(CustomsStatusEvent.return_time.desc(), CustomsStatusEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    for chunk in _chunks(sorted(f"{ebp}|{order_no}" for ebp, order_no in keys)):
+        await session.execute(
+            update(Order)
+            .where(Order.record_key.in_(chunk))
+            .values(customs_status=latest)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def _by_order(

@@ -190,3 +190,32 @@ async def test_annual_totals_follow_order_time_not_arrival(
     flags = {no: (await read_order(no))["riskFlags"] for no in numbers}
     flagged = [no for no, f in flags.items() if "ANNUAL_LIMIT_EXCEEDED" in f]
     assert flagged == [numbers[6]]
+
+
+async def test_customs_receipts_set_the_status_and_a_rejection_frees_the_buyers_quota(
+    declare: Any, declare_doc: DeclareDoc, read_order: ReadOrder
+) -> None:
+    from tests.declarations.conftest import AGENT
+    from tests.standards.samples import sample
+
+    numbers = [f"XZR{n:04d}" for n in range(7)]
+    for n, order_no in enumerate(numbers):
+        docs = import_documents(order_no)
+        _expensive(docs, 4000)
+        docs["order"]["appTime"] = f"202406{n + 1:02d}100000"
+        await declare_doc("order", docs["order"])
+    assert "ANNUAL_LIMIT_EXCEEDED" in (await read_order(numbers[6]))["riskFlags"]
+
+    before = await read_order(numbers[0])
+    released = sample("cbec.inventory-status", "released") | {"orderNo": numbers[0]}
+    assert (await declare("cbec.inventory-status", released, as_=AGENT))["errors"] == []
+    first = await read_order(numbers[0])
+    assert first["customsStatus"] == 800
+    assert first["matching"] == before["matching"]  # a receipt changes no match
+    assert "ANNUAL_LIMIT_EXCEEDED" in (await read_order(numbers[6]))["riskFlags"]
+
+    rejected = released | {"returnStatus": 100, "returnTime": "20240617100000"}
+    assert (await declare("cbec.inventory-status", rejected, as_=AGENT))["errors"] == []
+    assert (await read_order(numbers[0]))["customsStatus"] == 100
+    # The rejected order is no purchase: the seventh order now fits the annual quota.
+    assert "ANNUAL_LIMIT_EXCEEDED" not in (await read_order(numbers[6]))["riskFlags"]
