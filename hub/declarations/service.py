@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.canonical import canonical_json, find_unstorable_text
-from hub.db import pair_in
+from hub.db import in_values
 from hub.declarations import chain
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
 from hub.declarations.models import Declaration, NewDeclaration, StoredDeclaration
@@ -251,16 +251,14 @@ async def _latest_by_record(
     pairs = {(c.version.standard_id, c.record_key) for c in candidates if c.version and c.digest}
     if not pairs:
         return {}
+    dialect = session.get_bind().dialect.name
     rows = await session.execute(
         select(
             Declaration.standard_id, Declaration.record_key, Declaration.id, Declaration.app_type
         )
         .where(
-            pair_in(
-                Declaration.standard_id,
-                Declaration.record_key,
-                pairs,
-            )
+            in_values(Declaration.standard_id, {p[0] for p in pairs}, dialect=dialect),
+            in_values(Declaration.record_key, {p[1] for p in pairs}, dialect=dialect),
         )
         .order_by(Declaration.chain_index)
     )
