@@ -61,8 +61,11 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def _insert(session: AsyncSession, model: type) -> Any:
-    return pg_insert(model) if _dialect(session) == "postgresql" else sqlite_insert(model)
+def _insert(session: AsyncSession, model: Any) -> Any:
+    # A Core insert on the table: one executemany for all rows. The ORM's bulk path splits
+    # rows by which values are None, which made hundreds of small statements per batch.
+    table = model.__table__
+    return pg_insert(table) if _dialect(session) == "postgresql" else sqlite_insert(table)
 
 
 def _money(value: Any) -> Decimal | None:
