@@ -149,7 +149,7 @@ async def _resolve_all(*, session: AsyncSession, candidates: list[_Candidate]) -
         ref = candidate.item.standard
         if ref not in cache:
             try:
-                cache[ref] = await standards.resolve(session=session, ref=ref)
+                cache[ref] = await standards.resolve(session=session, ref=ref, with_schema=False)
             except StandardsError as exc:
                 code = _CODE_FOR_STANDARD_ERROR.get(exc.code, DeclarationErrorCode.UNKNOWN_STANDARD)
                 cache[ref] = DeclarationIssue(code, exc.message, "/standard")
@@ -435,7 +435,8 @@ async def declare_batch(
         ]
         raise BatchRejected(outcome)
     if new_rows:
-        await session.execute(insert(Declaration), new_rows)
+        # Core insert on the table: one executemany, no ORM bookkeeping per row.
+        await session.execute(insert(Declaration.__table__), new_rows)
         await chain.advance_head(session=session, last_index=last_index, last_hash=last_hash)
         await projection.apply(session=session, accepted=accepted, rules=rules, now=now)
     return outcome

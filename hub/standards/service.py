@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from hub.canonical import canonical_json, content_hash
 from hub.declarations.models import Declaration
@@ -541,14 +542,28 @@ async def retire_version(
     return row
 
 
-async def resolve(*, session: AsyncSession, ref: str) -> Resolved:
-    """Resolves `id` (newest published) or `id@x.y.z` to the version to validate against."""
+async def resolve(*, session: AsyncSession, ref: str, with_schema: bool = True) -> Resolved:
+    """Resolves `id` (newest published) or `id@x.y.z` to the version to validate against.
+
+    `with_schema=False` leaves the schema unloaded (the intake validates through the
+    ValidatorCache, which loads a schema once per process)."""
     parsed = parse_ref(ref)
-    await get_standard(session=session, standard_id=parsed.standard_id)
+    query = select(StandardVersion).where(StandardVersion.standard_id == parsed.standard_id)
+    if not with_schema:
+        query = query.options(defer(StandardVersion.schema), defer(StandardVersion.change_report))
+    if parsed.version is not None:
+        query = query.where(StandardVersion.version == str(parsed.version))
+    query = query.order_by(StandardVersion.major, StandardVersion.minor, StandardVersion.patch)
+    rows = list(await session.scalars(query))
+    if not rows:
+        # One query serves the common case; only a miss asks whether the standard exists.
+        await get_standard(session=session, standard_id=parsed.standard_id)
+        if parsed.version is not None:
+            raise StandardsError(
+                StandardErrorCode.UNKNOWN_VERSION,
+                f"{parsed.standard_id} has no version {parsed.version}",
+            )
     if parsed.version is None:
-        rows = await list_versions(
-            session=session, standard_id=parsed.standard_id, include_drafts=False
-        )
         published = [r for r in rows if r.state == VersionState.PUBLISHED.value]
         if not published:
             raise StandardsError(
@@ -556,9 +571,7 @@ async def resolve(*, session: AsyncSession, ref: str) -> Resolved:
                 f"{parsed.standard_id} has no published version",
             )
         return Resolved(version=published[-1])
-    row = await get_version(
-        session=session, standard_id=parsed.standard_id, version=str(parsed.version)
-    )
+    row = rows[0]
     if row.state == VersionState.DRAFT.value:
         raise StandardsError(
             StandardErrorCode.NOT_PUBLISHED, f"{row.ref} is a draft and accepts no records"
@@ -589,7 +602,11 @@ class ValidatorCache:
         compiled = self._compiled.get(key)
         if compiled is None:
             resources = await _referenceable(session)
-            compiled = compile_validator(schema=version.schema, uri=uri, resources=resources)
+            # Read the schema by key: the version row may have been loaded without it.
+            schema = await session.scalar(
+                select(StandardVersion.schema).where(StandardVersion.pk == version.pk)
+            )
+            compiled = compile_validator(schema=schema, uri=uri, resources=resources)
             self._compiled[key] = compiled
         return compiled
 
