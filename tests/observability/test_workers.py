@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -88,6 +89,7 @@ def two_workers(tmp_path: Path) -> Iterator[Served]:
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
             stderr=log_file,
+            start_new_session=True,  # its own process group, so no worker outlives the test
         )
     served = Served(f"http://127.0.0.1:{port}", process, database, log, credentials)
     try:
@@ -97,6 +99,8 @@ def two_workers(tmp_path: Path) -> Iterator[Served]:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # workers whose master is gone
 
 
 def _wait_until_serving(served: Served) -> None:
