@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.declarations.models import ChainHead, Declaration
 
 GENESIS_HASH = "0" * 64
+
+
+@lru_cache(maxsize=4096)
+def _stamp(received_at: datetime) -> str:
+    # A batch shares one received time: format it once, not once per declaration.
+    return received_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def link_hash(
@@ -43,7 +50,7 @@ def link_hash(
             standard_ref,
             declarant,
             client_id,
-            received_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            _stamp(received_at),
         ]
     )
     return hashlib.sha256(material.encode()).hexdigest()

@@ -551,8 +551,11 @@ async def rematch(*, session: AsyncSession, keys: set[OrderKey], rules: RuleConf
     if not orders:
         return
     present = sorted(orders)
-    payments = await _by_order(session, Payment, present, (Payment.payload,))
-    receipts = await _by_order(session, Receipt, present, (Receipt.payload,))
+    imports = [k for k in present if orders[k].direction == "I"]
+    exports = [k for k in present if orders[k].direction != "I"]
+    # Imports are paid (411), exports receive payment (403): ask only for what can match.
+    payments = await _by_order(session, Payment, imports, (Payment.payload,)) if imports else {}
+    receipts = await _by_order(session, Receipt, exports, (Receipt.payload,)) if exports else {}
     waybills = await _by_order(session, Waybill, present, (Waybill.payload,))
     inventories = await _by_order(
         session, Inventory, present, (Inventory.payload, Inventory.trade_mode)
