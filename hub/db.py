@@ -89,7 +89,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
             # generic plan chosen without the parameters (and, on young tables, without
             # statistics), which turned 2 ms key lookups into 30 ms scans. Custom plans cost
             # a little planning each time and stay index lookups.
-            connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+            connect_args={
+                "server_settings": {"plan_cache_mode": "force_custom_plan"},
+                # A black-holed database host answers nothing: give up after 10 s (and
+                # answer 503) rather than asyncpg's default of a minute.
+                "timeout": 10,
+            },
         )
     engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:

@@ -23,9 +23,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.exceptions import MissingQueryError
@@ -263,6 +264,19 @@ async def _record_access(context: Context, params: GraphQLParams, started: datet
         await audit_log.record(session=session, event=event)
 
 
+@lru_cache(maxsize=512)
+def _operation_count(query: str | None) -> int:
+    """How many operations a document defines (0 when it does not parse: strawberry then
+    reports the syntax error itself). Cached: clients resend the same documents."""
+    if not query:
+        return 0
+    try:
+        document = parse(query, no_location=True)
+    except GraphQLError:
+        return 0
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
 def _wants_ide(request: Request) -> bool:
     return (
         request.method == "GET"
@@ -360,6 +374,14 @@ class GraphQLEndpoint:
             if request.method == "GET"
             else {OperationType.QUERY, OperationType.MUTATION}
         )
+        if params.operation_name is None and _operation_count(params.query) > 1:
+            # GraphQL over HTTP: several operations need `operationName` to pick one.
+            return _error_response(
+                400,
+                "BAD_REQUEST",
+                "the document holds several operations: name one with `operationName`",
+                media_type=media_type,
+            )
         context = Context(request=request, principal=principal, runtime=runtime)
         started = datetime.now(UTC)
         try:

@@ -191,3 +191,22 @@ async def test_a_request_without_a_token_is_401_whatever_it_asks(http: httpx.Asy
     )
     assert response.status_code == 401
     assert "www-authenticate" in response.headers
+
+
+async def test_several_operations_need_an_operation_name(
+    http: httpx.AsyncClient, customs: str
+) -> None:
+    document = "query A { me { clientId } } query B { me { name } }"
+    refused = await http.post(
+        "/graphql", json={"query": document}, headers=auth(customs, Accept=GRAPHQL_RESPONSE)
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "data" not in refused.json()
+    named = await http.post(
+        "/graphql",
+        json={"query": document, "operationName": "B"},
+        headers=auth(customs, Accept=GRAPHQL_RESPONSE),
+    )
+    assert named.status_code == 200
+    assert named.json() == {"data": {"me": {"name": "test"}}}
