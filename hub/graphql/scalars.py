@@ -20,7 +20,11 @@ def _parse(value: object) -> PyDecimal:
 
 
 def _serialize(value: object) -> str:
-    return format(PyDecimal(str(value)), "f")
+    # Numeric(24, 5) columns hand back 1300.81000: drop the padding, never the precision.
+    number = PyDecimal(str(value))
+    if number == number.to_integral_value():
+        return format(number.quantize(PyDecimal(1)), "f")
+    return format(number.normalize(), "f")
 
 
 SCALARS: dict[object, ScalarDefinition] = {
