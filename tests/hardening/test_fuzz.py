@@ -295,9 +295,7 @@ def test_generated_operations_get_no_server_error_and_only_coded_errors(
                     continue  # no negative case exists for an operation without arguments
 
     total = sum(sent.values())
-    print(
-        f"\n{total} generated operations over {len(sent)} root fields: {dict(sent)}"
-    )
+    print(f"\n{total} generated operations over {len(sent)} root fields: {dict(sent)}")
     assert failures == [], "\n".join(failures)
     assert total >= MINIMUM_OPERATIONS, sent
 
