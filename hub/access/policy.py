@@ -133,20 +133,3 @@ def department_categories(principal: Principal) -> frozenset[Category]:
         if scope is not Scope.FINANCE_READ and principal.has(scope):
             granted |= categories
     return frozenset(granted)
-
-
-def grant_for(
-    *,
-    principal: Principal,
-    party_to_record: bool,
-    consented: frozenset[Category] = frozenset(),
-    consent_id: str | None = None,
-) -> Grant:
-    """The categories a caller reads on one record (row rule + consent + department)."""
-    categories = set(department_categories(principal))
-    if party_to_record:
-        categories |= OWN_ENTERPRISE_CATEGORIES
-    if principal.has(Scope.FINANCE_READ) and consented:
-        categories |= consented & CONSENTABLE_CATEGORIES
-    personal = principal.has(Scope.CUSTOMS_READ) and principal.has(Scope.PII_READ)
-    return Grant(frozenset(categories), personal, consent_id)

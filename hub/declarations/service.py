@@ -7,7 +7,6 @@ commits: the caller's unit of work does, so a batch is all-or-nothing on a crash
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -440,8 +439,3 @@ async def declare_batch(
         await chain.advance_head(session=session, last_index=last_index, last_hash=last_hash)
         await projection.apply(session=session, accepted=accepted, rules=rules, now=now)
     return outcome
-
-
-def payload_of(declaration: StoredDeclaration) -> Any:
-    """The stored payload as JSON data."""
-    return json.loads(declaration.payload)

@@ -88,10 +88,4 @@ class BadInput(Exception):
     extensions: ClassVar[dict[str, str]] = {"code": "BAD_USER_INPUT"}
 
 
-class NotFound(Exception):
-    """The named object does not exist (or the caller may not know it does)."""
-
-    extensions: ClassVar[dict[str, str]] = {"code": "NOT_FOUND"}
-
-
 Info = strawberry.Info[Context, None]
