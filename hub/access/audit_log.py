@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast, parse
+from graphql import OperationDefinitionNode, get_operation_ast
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -22,6 +22,7 @@ from hub.access.audit import AccessRecorder
 from hub.access.models import AccessEvent, AccessEventSubject, Consent
 from hub.access.policy import department_label
 from hub.auth.principal import Principal
+from hub.graphql.documents import parse_document
 
 MAX_PURPOSE = 500  # the width of access_events.purpose
 MAX_OPERATION_NAME = 200  # the width of access_events.operation_name
@@ -91,10 +92,10 @@ class AccessLogFilter:
 def describe_operation(*, query: str, operation_name: str | None) -> Operation:
     """The operation a document and optional operationName select, with the document hash."""
     document_hash = hashlib.sha256(query.encode("utf-8")).hexdigest()
-    try:
-        node: OperationDefinitionNode | None = get_operation_ast(parse(query), operation_name)
-    except GraphQLError:
-        node = None  # not reached after a successful execution; kept total for callers
+    document = parse_document(query)  # shared with the endpoint: parsed once per process
+    node: OperationDefinitionNode | None = (
+        get_operation_ast(document, operation_name) if document is not None else None
+    )
     if node is None:
         return Operation("query", _clip(operation_name, MAX_OPERATION_NAME), document_hash)
     name = node.name.value if node.name else operation_name

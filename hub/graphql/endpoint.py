@@ -23,10 +23,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.exceptions import MissingQueryError
@@ -43,6 +42,7 @@ from hub.auth.tokens import TokenRejected
 from hub.config import Settings
 from hub.db import unit_of_work
 from hub.graphql.context import Context
+from hub.graphql.documents import parse_document
 from hub.http import rate_limit, unavailable
 from hub.observability.metrics import metrics
 from hub.runtime import Runtime
@@ -264,15 +264,10 @@ async def _record_access(context: Context, params: GraphQLParams, started: datet
         await audit_log.record(session=session, event=event)
 
 
-@lru_cache(maxsize=512)
 def _operation_count(query: str | None) -> int:
-    """How many operations a document defines (0 when it does not parse: strawberry then
-    reports the syntax error itself). Cached: clients resend the same documents."""
-    if not query:
-        return 0
-    try:
-        document = parse(query, no_location=True)
-    except GraphQLError:
+    """How many operations a document defines (0 when it does not parse)."""
+    document = parse_document(query)
+    if document is None:
         return 0
     return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
 
