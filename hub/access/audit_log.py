@@ -57,23 +57,10 @@ class AccessEventCreate:
 
 
 @dataclass(frozen=True)
-class AccessEventRead:
+class AccessEventRead(AccessEventCreate):
     """An access event as one reader may see it (`partial`: other subjects left out)."""
 
     id: int
-    occurred_at: datetime
-    client_id: str
-    client_name: str
-    department: str
-    caller_enterprise: str | None
-    operation_type: str
-    operation_name: str | None
-    document_hash: str
-    purpose: str | None
-    consent_ids: list[str]
-    enterprises: list[str]
-    records: list[str]
-    record_count: int
     partial: bool
 
 

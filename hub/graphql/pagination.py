@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 import strawberry
@@ -14,6 +15,7 @@ MAX_FIRST = 500
 DEFAULT_FIRST = 50
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @strawberry.type
@@ -94,4 +96,23 @@ def connection(
     return Connection(
         edges=edges,
         page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+    )
+
+
+async def visible_page(
+    rows: Sequence[R],
+    size: int,
+    kind: str,
+    *,
+    node_of: Callable[[R], Awaitable[T | None]],
+    position_of: Callable[[R], int | str],
+) -> Connection[T]:
+    """A page from up to size+1 fetched rows, dropping those the caller may not see.
+
+    The nodes are built concurrently so their DataLoader calls batch into one statement."""
+    page = rows[:size]
+    nodes = await asyncio.gather(*(node_of(r) for r in page))
+    visible = [(n, position_of(r)) for n, r in zip(nodes, page, strict=True) if n is not None]
+    return connection(
+        [n for n, _ in visible], [p for _, p in visible], kind, size, has_next=len(rows) > size
     )

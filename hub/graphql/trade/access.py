@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from hub.graphql.context import Info
-from hub.graphql.pagination import Connection, connection
+from hub.graphql.pagination import Connection, visible_page
 from hub.graphql.trade.types import Order
 from hub.trade import models
 
@@ -58,13 +56,6 @@ async def load_order(info: Info, *, ebp_code: str, order_no: str) -> Order | Non
 
 async def order_connection(info: Info, rows: list[models.Order], size: int) -> Connection[Order]:
     """A page of orders from up to size+1 fetched rows, each under the caller's grant."""
-    page = rows[:size]
-    nodes = await asyncio.gather(*(order_node(info, r) for r in page))
-    visible = [(n, r.id) for n, r in zip(nodes, page, strict=True) if n is not None]
-    return connection(
-        [n for n, _ in visible],
-        [i for _, i in visible],
-        "order",
-        size,
-        has_next=len(rows) > size,
+    return await visible_page(
+        rows, size, "order", node_of=lambda r: order_node(info, r), position_of=lambda r: r.id
     )

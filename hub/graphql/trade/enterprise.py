@@ -12,7 +12,7 @@ from hub.access.policy import Category as C
 from hub.access.policy import Grant
 from hub.graphql.context import Info
 from hub.graphql.loaders import Page
-from hub.graphql.pagination import Connection, connection, decode_cursor, page_size
+from hub.graphql.pagination import Connection, decode_cursor, page_size, visible_page
 from hub.graphql.trade.access import order_connection
 from hub.graphql.trade.fields import guarded
 from hub.graphql.trade.filters import OrderFilter, order_conditions
@@ -161,8 +161,8 @@ async def _documents(
         conditions=model.status == "ACTIVE",
     )
     rows = await getattr(info.context.loaders, loader_name).load((owner, page))
-    nodes, positions = [], []
-    for row in rows[:size]:
+
+    async def node_of(row: Any) -> Any:
         # A document listed under an enterprise is read as that enterprise's document: its
         # consent (by the document's date) or the caller being that enterprise decide.
         grant = viewer.grant_for_order(
@@ -173,15 +173,15 @@ async def _documents(
             party=viewer.enterprise == owner,
         )
         if grant is None:
-            continue
+            return None
         info.context.audit.touch(
             enterprises=(owner, row.ebp_code),
             records=(f"cbec.{kind}:{row.record_key}",),
             consent_id=grant.consent_id,
         )
-        nodes.append(node(grant=grant, row=row))
-        positions.append(row.id)
-    return connection(nodes, positions, kind, size, has_next=len(rows) > size)
+        return node(grant=grant, row=row)
+
+    return await visible_page(rows, size, kind, node_of=node_of, position_of=lambda r: r.id)
 
 
 async def enterprise_node(info: Info, row: models.Enterprise) -> Enterprise | None:

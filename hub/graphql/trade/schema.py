@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import strawberry
 from sqlalchemy import select
 
 from hub.graphql.context import Info
 from hub.graphql.pagination import (
     Connection,
-    connection,
     decode_cursor,
     decode_text_cursor,
     page_size,
+    visible_page,
 )
 from hub.graphql.trade.access import load_order, order_connection
 from hub.graphql.trade.enterprise import (
@@ -65,15 +63,12 @@ class TradeQuery:
         if position is not None:
             query = query.where(models.Enterprise.code > position)
         rows = list(await info.context.read_session.scalars(query))
-        page = rows[:size]
-        nodes = await asyncio.gather(*(enterprise_node(info, r) for r in page))
-        visible = [(n, r.code) for n, r in zip(nodes, page, strict=True) if n is not None]
-        return connection(
-            [n for n, _ in visible],
-            [c for _, c in visible],
-            "enterprise",
+        return await visible_page(
+            rows,
             size,
-            has_next=len(rows) > size,
+            "enterprise",
+            node_of=lambda r: enterprise_node(info, r),
+            position_of=lambda r: r.code,
         )
 
     @strawberry.field(
