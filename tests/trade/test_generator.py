@@ -5,7 +5,6 @@ Also covers the region lookup the enterprises' USCCs resolve through.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -69,11 +68,9 @@ def test_a_different_seed_gives_different_records() -> None:
 
 
 @pytest.mark.slow
-def test_ten_thousand_orders_take_well_under_two_seconds() -> None:
-    # CPU time, not wall time, so a busy CI machine does not fail the test by waiting.
-    started = time.process_time()
+def test_ten_thousand_orders_are_generated() -> None:
+    # The generator's speed is measured by benchmarks/bench_generator.py, not asserted here.
     big = generate(orders=10_000, seed=3)
-    assert time.process_time() - started < 2.0
     assert big.summary()["cbec.order"] == 10_000
 
 
