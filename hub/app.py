@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
@@ -17,16 +18,22 @@ from hub.graphql.schema import build_schema
 from hub.http.body_limit import BodySizeLimitMiddleware
 from hub.http.unavailable import DatabaseUnavailableMiddleware
 from hub.observability import routes as observability_routes
+from hub.observability import tracing
 from hub.observability.request_log import RequestLogMiddleware
 from hub.runtime import Runtime
 from hub.standards import routes as standards_routes
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Builds the hub's ASGI app; the database is touched only when the lifespan starts."""
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+) -> Starlette:
+    """Builds the hub's ASGI app; the database is touched only when the lifespan starts.
+
+    Traces go to `tracer_provider`, or where the OTEL_* variables say (off by default)."""
     settings = settings or Settings.from_env()
-    runtime = Runtime.create(settings)
-    graphql = GraphQLEndpoint(schema=build_schema(settings), settings=settings)
+    provider = tracer_provider or tracing.provider_from_env()
+    runtime = Runtime.create(settings, tracer_provider=provider)
+    graphql = GraphQLEndpoint(schema=build_schema(settings), settings=settings, runtime=runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -47,6 +54,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # the database-outage guard wraps the routes and the body limit, so that any of them
     # answers 503 rather than 500 when the database is down.
     middleware = [
+        # Outside the request log, so that its line carries the request's trace id.
+        Middleware(tracing.http_middleware, provider=provider),
         Middleware(RequestLogMiddleware),
         Middleware(DatabaseUnavailableMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),

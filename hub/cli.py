@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
+import shutil
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +60,57 @@ def ensure_schema_current(settings: Settings) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serves the hub with uvicorn."""
-    import uvicorn
-
-    from hub.observability.logs import default_format, logging_config
+    from hub.observability.logs import default_format
 
     settings = _settings()
     ensure_schema_current(settings)
+    if args.workers < 1:
+        raise CommandError("--workers must be 1 or more")
     log_format = args.log_format or default_format(stderr_is_tty=sys.stderr.isatty())
     if log_format == "text":
         # Only for a person: in JSON mode every stderr line must parse (uvicorn's own
         # "running on" record says the same there).
         print(f"hub: serving on http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    with _metrics_directory(workers=args.workers):
+        _run_uvicorn(args, log_format)
+    return 0
+
+
+@contextlib.contextmanager
+def _metrics_directory(*, workers: int) -> Iterator[None]:
+    """Gives several workers one prometheus_client multiprocess directory, emptied first.
+
+    Workers are started after this (uvicorn spawns them), so they inherit the variable
+    before they import prometheus_client. An operator's own PROMETHEUS_MULTIPROC_DIR is
+    used (and emptied of old counts); otherwise a private temporary one is made and removed.
+    """
+    from hub.observability.metrics import MULTIPROC_ENV
+
+    given = os.environ.get(MULTIPROC_ENV)
+    if workers == 1 and not given:
+        yield  # one process: its own registry is the whole story
+        return
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    directory = Path(tempfile.mkdtemp(prefix="hub-metrics-"))
+    os.environ[MULTIPROC_ENV] = str(directory)
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _run_uvicorn(args: argparse.Namespace, log_format: str) -> None:
+    import uvicorn
+
+    from hub.observability.logs import logging_config
+
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
@@ -80,7 +124,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         timeout_graceful_shutdown=30,
     )
-    return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -210,6 +253,31 @@ def _standards_errors(exc: Exception) -> CommandError:
     return CommandError("refused:\n  " + "\n  ".join(lines))
 
 
+def _read_version_file(name: str) -> Any:
+    """Reads a version file, or says how it must be named (exit 2, never a traceback)."""
+    from hub.standards import shipped
+    from hub.standards.errors import StandardsError
+
+    path = Path(name)
+    if path.suffix != ".json":
+        raise CommandError(
+            f"{name}: name a version file <id>/<version>.json, e.g. standards/cbec.order/1.1.0.json"
+        )
+    try:
+        return shipped.read_version_file(path)
+    except StandardsError as exc:
+        raise CommandError(
+            f"{name}: the file name must be the version and its folder the standard id, "
+            f"e.g. standards/cbec.order/1.1.0.json ({exc.message})"
+        ) from exc
+    except FileNotFoundError as exc:
+        raise CommandError(f"{name}: no such file") from exc
+    except OSError as exc:
+        raise CommandError(f"{name}: cannot read it ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise CommandError(f"{name}: not JSON ({exc})") from exc
+
+
 def _ensure_standard_for_file(session: Any, path: Path) -> Any:
     from hub.standards import service
     from hub.standards.errors import StandardsError
@@ -259,7 +327,7 @@ def cmd_standards_publish(args: argparse.Namespace) -> int:
     async def work(session: Any) -> list[str]:
         lines = []
         for name in args.files:
-            version = shipped.read_version_file(Path(name))
+            version = _read_version_file(name)
             await _ensure_standard_for_file(session, version.path)
             result = await service.publish_version(
                 session=session,
@@ -284,14 +352,11 @@ def cmd_standards_publish(args: argparse.Namespace) -> int:
 
 def cmd_standards_check(args: argparse.Namespace) -> int:
     """Prints the compatibility report of a version file; exit 1 when incompatible."""
-    from hub.standards import service, shipped
+    from hub.standards import service
     from hub.standards.errors import StandardsError, StandardsErrors
 
     ensure_schema_current(_settings())
-    try:
-        version = shipped.read_version_file(Path(args.file))
-    except (OSError, ValueError) as exc:
-        raise CommandError(str(exc)) from exc
+    version = _read_version_file(args.file)
     try:
         check = _run_with_session(
             lambda session: service.check_compatibility(
@@ -401,6 +466,80 @@ def cmd_standards_transition(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_documents_register(args: argparse.Namespace) -> int:
+    """Registers trusted documents from .graphql files and/or a manifest."""
+    from hub.documents import service
+    from hub.graphql.schema import build_schema
+
+    ensure_schema_current(_settings())
+    candidates: list[Any] = []
+    try:
+        for name in args.files:
+            path = Path(name)
+            candidates.append(
+                service.DocumentCandidate(body=path.read_text(encoding="utf-8"), label=path.stem)
+            )
+        if args.manifest:
+            candidates.extend(
+                service.read_manifest(Path(args.manifest).read_text(encoding="utf-8"))
+            )
+    except OSError as exc:
+        raise CommandError(f"cannot read {exc.filename}: {exc.strerror}") from exc
+    except service.DocumentsRefused as refused:
+        raise CommandError(f"{args.manifest}: {refused}") from refused
+    if not candidates:
+        raise CommandError("name .graphql files or --manifest FILE")
+    validate = service.schema_validator(build_schema(_settings()))
+    try:
+        registered = _run_with_session(
+            lambda session: service.register(
+                session=session, candidates=candidates, validate=validate, registered_by="cli"
+            )
+        )
+    except service.DocumentsRefused as refused:
+        sources = [*args.files, *([args.manifest] * (len(candidates) - len(args.files)))]
+        lines = [
+            f"{r.code.value} {sources[int(r.path[1:])] if r.path else ''} "
+            f"(document {r.path or '-'}): {r.message}"
+            for r in refused.refusals
+        ]
+        raise CommandError("nothing registered:\n  " + "\n  ".join(lines)) from refused
+    for entry in registered:
+        state = "already registered" if entry.duplicate else "registered"
+        names = entry.document.operation_names or "(anonymous)"
+        print(f"{entry.document.id}  {state}  {names}")
+    return 0
+
+
+def cmd_documents_list(args: argparse.Namespace) -> int:
+    """Lists trusted documents."""
+    from hub.documents import service
+
+    ensure_schema_current(_settings())
+
+    async def work(session: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": d.id,
+                "operations": d.operation_names.split(),
+                "label": d.label,
+                "registered_at": d.registered_at.isoformat(),
+                "registered_by": d.registered_by,
+            }
+            for d in await service.list_documents(session=session)
+        ]
+
+    rows = _run_with_session(work)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for row in rows:
+            print(
+                f"{row['id']}  {' '.join(row['operations']) or '(anonymous)'}  {row['label'] or ''}"
+            )
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     """Prints the GraphQL schema (SDL)."""
     from hub.graphql.schema import print_sdl
@@ -410,9 +549,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _print_credentials(clients: Sequence[Any]) -> None:
-    print(f"{'client_id':<24}  {'client_secret':<43}  {'scopes':<22}  name")
+    print(f"{'client_id':<24}  {'client_secret':<43}  {'scopes':<22}  {'enterprise':<18}  name")
     for c in clients:
-        print(f"{c.client_id:<24}  {c.client_secret:<43}  {c.scopes:<22}  {c.name}")
+        enterprise = c.enterprise_code or "-"
+        print(
+            f"{c.client_id:<24}  {c.client_secret:<43}  {c.scopes:<22}  {enterprise:<18}  {c.name}"
+        )
 
 
 def _print_demo_summary(summary: Any, credentials: Path) -> None:
@@ -445,6 +587,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings()
     ensure_schema_current(settings)
     credentials = Path(args.credentials)
+    known: list[Any] = []
+    if credentials.exists():
+        # A re-run keeps the clients (and secrets) the file already lists.
+        try:
+            known = loader.read_credentials(path=credentials)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CommandError(
+                f"cannot read {credentials}: {exc} (move it away to start afresh)"
+            ) from exc
 
     async def main() -> Any:
         runtime = Runtime.create(settings)
@@ -460,6 +611,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     orders=args.orders,
                     seed=args.seed,
                     progress=progress,
+                    known=known,
                     on_clients=lambda created: loader.write_credentials(
                         path=credentials, clients=created, issuer=settings.issuer
                     ),
@@ -543,16 +695,52 @@ def cmd_verify_chain(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_limits_rebuild(args: argparse.Namespace) -> int:
+    """Re-matches every order under the current rules and rebuilds the annual-limit totals."""
+    from hub.db import create_engine, create_session_factory, unit_of_work
+    from hub.demo.progress import terminal_progress
+    from hub.trade import replay
+
+    settings = _settings()
+    ensure_schema_current(settings)
+
+    async def main() -> int:
+        engine = create_engine(settings)
+        progress = terminal_progress(label="re-matching")
+        try:
+            async with unit_of_work(create_session_factory(engine)) as session:
+                return await replay.rebuild(
+                    session=session, rules=settings.rules, progress=progress
+                )
+        finally:
+            progress.close()
+            await engine.dispose()
+
+    count = asyncio.run(main())
+    print(f"{count:,} orders re-matched; annual-limit totals rebuilt")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `hub` command."""
     parser = argparse.ArgumentParser(prog="hub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the hub (GraphQL at /graphql)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes sharing the port (metrics cover all of them)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=("critical", "error", "warning", "info", "debug", "trace"),
+        help="lowest level logged (default: info)",
+    )
     serve.add_argument(
         "--log-format",
         choices=("json", "text"),
@@ -564,10 +752,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     up = db.add_parser("upgrade", help="migrate to the newest schema")
-    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
     up.set_defaults(func=cmd_db_upgrade)
     down = db.add_parser("downgrade", help="migrate down to a revision")
-    down.add_argument("revision")
+    down.add_argument("revision", help="revision to migrate down to (`base`: empty)")
     down.set_defaults(func=cmd_db_downgrade)
     db.add_parser("current", help="show the schema revision").set_defaults(func=cmd_db_current)
 
@@ -575,16 +763,20 @@ def build_parser() -> argparse.ArgumentParser:
         dest="clients", required=True
     )
     create = cl.add_parser("create", help="create a client; prints id and secret once")
-    create.add_argument("--name", required=True)
+    create.add_argument("--name", required=True, help="who the client is, e.g. 'Seller ERP'")
     create.add_argument("--scopes", required=True, help='space-separated, e.g. "customs:read"')
-    create.add_argument("--enterprise", help="bind the client to this enterprise code")
-    create.add_argument("--json", action="store_true")
+    create.add_argument(
+        "--enterprise",
+        help="bind the client to this enterprise: a USCC (check character verified) or a "
+        "10-character customs code; required with scope declare",
+    )
+    create.add_argument("--json", action="store_true", help="print the result as JSON")
     create.set_defaults(func=cmd_clients_create)
     lst = cl.add_parser("list", help="list clients")
-    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--json", action="store_true", help="print the list as JSON")
     lst.set_defaults(func=cmd_clients_list)
     dis = cl.add_parser("disable", help="disable a client")
-    dis.add_argument("client_id")
+    dis.add_argument("client_id", help="the client's id (hub_...)")
     dis.set_defaults(func=cmd_clients_disable)
 
     keys = sub.add_parser("keys", help="token signing keys").add_subparsers(
@@ -596,25 +788,29 @@ def build_parser() -> argparse.ArgumentParser:
         dest="standards", required=True
     )
     st_list = st.add_parser("list", help="list standards and versions")
-    st_list.add_argument("--json", action="store_true")
+    st_list.add_argument("--json", action="store_true", help="print the list as JSON")
     st_list.set_defaults(func=cmd_standards_list)
     st_show = st.add_parser("show", help="print a version: ID (newest) or ID@x.y.z")
-    st_show.add_argument("ref")
+    st_show.add_argument("ref", help="ID (newest published) or ID@x.y.z")
     st_show.set_defaults(func=cmd_standards_show)
     st_pub = st.add_parser("publish", help="publish standards/<id>/<version>.json files")
-    st_pub.add_argument("files", nargs="*")
+    st_pub.add_argument(
+        "files", nargs="*", help="version files named standards/<id>/<version>.json"
+    )
     st_pub.add_argument("--shipped", action="store_true", help="every shipped standard")
     st_pub.set_defaults(func=cmd_standards_publish)
     st_check = st.add_parser("check", help="compatibility report of a version file")
-    st_check.add_argument("file")
-    st_check.add_argument("--json", action="store_true")
+    st_check.add_argument("file", help="a version file named <id>/<version>.json")
+    st_check.add_argument("--json", action="store_true", help="print the report as JSON")
     st_check.set_defaults(func=cmd_standards_check)
     st_dep = st.add_parser("deprecate", help="deprecate ID@x.y.z")
-    st_dep.add_argument("ref")
+    st_dep.add_argument("ref", help="the version as ID@x.y.z")
     st_dep.set_defaults(func=cmd_standards_transition)
     st_ret = st.add_parser("retire", help="retire ID@x.y.z naming its successor")
-    st_ret.add_argument("ref")
-    st_ret.add_argument("--successor", required=True)
+    st_ret.add_argument("ref", help="the version as ID@x.y.z")
+    st_ret.add_argument(
+        "--successor", required=True, help="the published version (x.y.z) that replaces it"
+    )
     st_ret.set_defaults(func=cmd_standards_transition)
 
     demo = sub.add_parser("demo", help="load demo data and create demo clients")
@@ -633,23 +829,61 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     verify = sub.add_parser("verify-chain", help="check the declarations' hash chain")
-    verify.add_argument("--from", dest="from_index", type=int, default=1, metavar="N")
-    verify.add_argument("--to", dest="to_index", type=int, default=None, metavar="N")
-    verify.add_argument("--json", action="store_true")
+    verify.add_argument(
+        "--from", dest="from_index", type=int, default=1, metavar="N", help="first index (1)"
+    )
+    verify.add_argument(
+        "--to", dest="to_index", type=int, default=None, metavar="N", help="last index (newest)"
+    )
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.set_defaults(func=cmd_verify_chain)
+
+    limits = sub.add_parser("limits", help="retail annual-limit totals").add_subparsers(
+        dest="limits", required=True
+    )
+    limits.add_parser(
+        "rebuild", help="re-match every order under the current rules (HUB_RULES)"
+    ).set_defaults(func=cmd_limits_rebuild)
+    docs = sub.add_parser("documents", help="trusted GraphQL documents").add_subparsers(
+        dest="documents", required=True
+    )
+    doc_reg = docs.add_parser("register", help="register documents, run later by documentId")
+    doc_reg.add_argument("files", nargs="*", help=".graphql files, one document each")
+    doc_reg.add_argument(
+        "--manifest",
+        help="a persisted-documents manifest: {hash: document} (GraphQL Code Generator) "
+        "or Apollo's persisted-query manifest",
+    )
+    doc_reg.set_defaults(func=cmd_documents_register)
+    doc_list = docs.add_parser("list", help="list registered documents")
+    doc_list.add_argument("--json", action="store_true", help="print the list as JSON")
+    doc_list.set_defaults(func=cmd_documents_list)
 
     sub.add_parser("schema", help="print the GraphQL SDL").set_defaults(func=cmd_schema)
     return parser
+
+
+# Exit status of a command whose reader went away (`hub standards list | head -1`): what a
+# shell reports for a program killed by SIGPIPE, so it is not mistaken for 1 (incompatible).
+EXIT_BROKEN_PIPE = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `hub` console script."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        status = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows up here at the latest, not at exit
+        return status
     except CommandError as exc:
         print(f"hub: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Python would print a traceback when flushing stdout at exit; point stdout at
+        # /dev/null instead, as the Python documentation recommends for SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

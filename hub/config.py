@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hub.trade.rules_config import DEFAULT_RULES, RuleConfig, RuleConfigError, parse_overrides
+
 DEFAULT_SQLITE_FILE = "hub.db"
 MIB = 1024 * 1024
 
@@ -61,6 +63,16 @@ class Settings:
     # and how many requests a client may send at once after being idle.
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
+    # Trade rules (HUB_RULES overrides single fields; docs/rules.md lists them).
+    rules: RuleConfig = DEFAULT_RULES
+    # Threads that validate declarations off the event loop (CPU-heavy for invalid batches).
+    validation_threads: int = 2
+    # Shared rate-limit state: with a Redis URL every worker and instance counts against
+    # the same limits; None keeps them in each process's memory.
+    redis_url: str | None = None
+    # "optional": a request sends a document's text or a registered `documentId`;
+    # "required": only registered documents run (production allow-listing).
+    trusted_documents: str = "optional"
 
     @property
     def is_sqlite(self) -> bool:
@@ -104,6 +116,10 @@ class Settings:
                 audience=env.get("HUB_EXTERNAL_AUDIENCE", env.get("HUB_AUDIENCE", "hub")),
             )
         rate = _rate(env, "HUB_RATE_LIMIT", cls.rate_limit_per_second)
+        try:
+            rules = parse_overrides(env.get("HUB_RULES"))
+        except RuleConfigError as error:
+            raise SettingsError(f"HUB_RULES: {error}") from None
         return cls(
             database_url=database_url,
             issuer=issuer,
@@ -126,6 +142,14 @@ class Settings:
             max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
             rate_limit_per_second=rate,
             rate_limit_burst=_int(env, "HUB_RATE_LIMIT_BURST", _default_burst(rate), minimum=1),
+            rules=rules,
+            validation_threads=_int(
+                env, "HUB_VALIDATION_THREADS", cls.validation_threads, minimum=1
+            ),
+            redis_url=_redis_url(env, "HUB_REDIS_URL"),
+            trusted_documents=_choice(
+                env, "HUB_TRUSTED_DOCUMENTS", cls.trusted_documents, ("optional", "required")
+            ),
         )
 
 
@@ -175,6 +199,24 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name}={raw!r}: expected true or false")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in allowed:
+        raise SettingsError(f"{name}={raw!r}: expected one of {', '.join(allowed)}")
+    return raw
+
+
+def _redis_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("redis://", "rediss://")):
+        raise SettingsError(f"{name}={raw!r}: expected redis://HOST:PORT/DB or rediss://... (TLS)")
+    return raw
 
 
 def _networks(name: str, raw: str) -> tuple[IPNetwork, ...]:

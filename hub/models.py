@@ -4,6 +4,7 @@ from hub.access import models as access_models
 from hub.auth import models as auth_models
 from hub.db import Base
 from hub.declarations import models as declarations_models
+from hub.documents import models as documents_models
 from hub.standards import models as standards_models
 from hub.trade import models as trade_models
 
@@ -13,6 +14,7 @@ TABLE_MODULES = (
     declarations_models,
     trade_models,
     access_models,
+    documents_models,
 )
 
 metadata = Base.metadata

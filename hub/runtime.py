@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from limits.aio.storage import MemoryStorage, Storage
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.auth.keys import KeyStore
 from hub.auth.tokens import TokenVerifier
 from hub.config import Settings
 from hub.db import create_engine, create_session_factory
-from hub.standards.service import ValidatorCache
-from hub.trade.rules_config import DEFAULT_RULES, RuleConfig
+from hub.http.rate_limit import create_storage
+from hub.observability import tracing
+from hub.standards.service import CategoryCache, ValidatorCache
+from hub.trade.rules_config import RuleConfig
 
 
 @dataclass
@@ -25,11 +30,26 @@ class Runtime:
     verifier: TokenVerifier
     validators: ValidatorCache
     rules: RuleConfig
+    categories: CategoryCache
+    # Where rate limits count (Redis when HUB_REDIS_URL is set): every limiter of the
+    # process shares it, each under its own namespace.
+    rate_limit_storage: Storage = field(default_factory=MemoryStorage)
+    # OpenTelemetry (None: tracing off); the GraphQL endpoint and the engine trace into it.
+    tracer_provider: TracerProvider | None = None
+
+    @property
+    def tracer(self) -> Tracer:
+        """The hub's tracer (a no-op one when tracing is off)."""
+        return tracing.tracer_of(self.tracer_provider)
 
     @classmethod
-    def create(cls, settings: Settings) -> Runtime:
+    def create(
+        cls, settings: Settings, *, tracer_provider: TracerProvider | None = None
+    ) -> Runtime:
         """Builds the runtime; nothing touches the database until start()."""
         engine = create_engine(settings)
+        if tracer_provider is not None:
+            tracing.instrument_engine(engine, tracer_provider)
         session_factory = create_session_factory(engine)
         keys = KeyStore(
             session_factory=session_factory,
@@ -37,7 +57,16 @@ class Runtime:
         )
         verifier = TokenVerifier.create(settings=settings, keys=keys)
         return cls(
-            settings, engine, session_factory, keys, verifier, ValidatorCache(), DEFAULT_RULES
+            settings,
+            engine,
+            session_factory,
+            keys,
+            verifier,
+            ValidatorCache(threads=settings.validation_threads),
+            settings.rules,
+            CategoryCache(),
+            rate_limit_storage=create_storage(settings.redis_url),
+            tracer_provider=tracer_provider,
         )
 
     async def start(self) -> None:
@@ -45,5 +74,6 @@ class Runtime:
         await self.keys.ensure_key()
 
     async def stop(self) -> None:
-        """Closes the database pool."""
+        """Closes the database pool and the validation threads."""
+        self.validators.close()
         await self.engine.dispose()

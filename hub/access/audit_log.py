@@ -54,9 +54,10 @@ class AccessEventCreate:
     enterprises: list[str]
     records: list[str]
     record_count: int
+    document_id: str | None = None  # the trusted document the request named, if any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AccessEventRead(AccessEventCreate):
     """An access event as one reader may see it (`partial`: other subjects left out)."""
 
@@ -107,6 +108,7 @@ def build_event(
     operation: Operation,
     purpose: str | None,
     occurred_at: datetime,
+    document_id: str | None = None,
 ) -> AccessEventCreate:
     """The event of one operation from the caller, what it touched and what it asked."""
     return AccessEventCreate(
@@ -123,6 +125,7 @@ def build_event(
         enterprises=sorted(recorder.enterprises),
         records=list(recorder.records),
         record_count=recorder.record_count,
+        document_id=document_id,
     )
 
 
@@ -221,6 +224,7 @@ def _read(
         enterprises=enterprises,
         records=records,
         record_count=record_count,
+        document_id=event.document_id,
         partial=(enterprises, records, consent_ids, record_count)
         != (event.enterprises, event.records, event.consent_ids, event.record_count),
     )

@@ -23,3 +23,17 @@ def mask_address(value: str | None) -> str | None:
     if value is None:
         return None
     return value[:6] + "*" * max(len(value) - 6, 4)
+
+
+def mask_personal(value: object, *, address: bool = False) -> object:
+    """A personal value as readers without pii:read see it (lists and objects leaf by leaf)."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [mask_personal(v, address=address) for v in value]
+    if isinstance(value, dict):
+        return {
+            k: mask_personal(v, address=address or "address" in k.lower()) for k, v in value.items()
+        }
+    text = str(value)
+    return mask_address(text) if address else mask(text)

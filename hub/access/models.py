@@ -49,6 +49,8 @@ class AccessEvent(Base):
     operation_type: Mapped[str] = mapped_column(String(12))
     operation_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     document_hash: Mapped[str] = mapped_column(String(64))
+    # The trusted document's id (`sha256:...`) when the request named one (migration 0013).
+    document_id: Mapped[str | None] = mapped_column(String(71), nullable=True)
     purpose: Mapped[str | None] = mapped_column(String(500), nullable=True)
     consent_ids: Mapped[list[str]] = mapped_column(JSON)
     enterprises: Mapped[list[str]] = mapped_column(JSON)

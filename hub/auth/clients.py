@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.models import Client
 from hub.auth.scopes import Scope, format_scopes, parse_scopes
+from hub.standards.formats import describe_enterprise_code_problem
 
 _HASH_PREFIX = "sha256$"
 
@@ -59,6 +60,10 @@ async def create(
         raise ClientError("a client needs a name")
     if Scope.DECLARE in parsed and not enterprise_code:
         raise ClientError("a client with scope 'declare' must be bound to an enterprise")
+    if enterprise_code is not None:
+        problem = describe_enterprise_code_problem(enterprise_code)
+        if problem is not None:
+            raise ClientError(f"enterprise code {enterprise_code!r}: {problem}")
     client_id = "hub_" + secrets.token_hex(10)
     secret = secrets.token_urlsafe(32)
     session.add(
@@ -89,6 +94,17 @@ async def get(*, session: AsyncSession, client_id: str) -> Client | None:
 async def list_all(*, session: AsyncSession) -> list[Client]:
     """Lists every client, oldest first."""
     return list(await session.scalars(select(Client).order_by(Client.id)))
+
+
+async def reset_secret(*, session: AsyncSession, client_id: str) -> str:
+    """Gives a client a new secret (returned once); the old secret stops working."""
+    client = await get(session=session, client_id=client_id)
+    if client is None:
+        raise ClientError(f"no client {client_id!r}")
+    secret = secrets.token_urlsafe(32)
+    client.secret_hash = hash_secret(secret)
+    await session.flush()
+    return secret
 
 
 async def disable(*, session: AsyncSession, client_id: str) -> Client:

@@ -17,6 +17,7 @@ class Scope(StrEnum):
     PII_READ = "pii:read"
     STANDARDS_WRITE = "standards:write"
     AUDIT_READ = "audit:read"
+    DOCUMENTS_WRITE = "documents:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -29,6 +30,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.PII_READ: "read personal data in clear (customs only)",
     Scope.STANDARDS_WRITE: "administer the data-standard registry",
     Scope.AUDIT_READ: "supervisors: read the access log",
+    Scope.DOCUMENTS_WRITE: "register trusted GraphQL documents (operations run by id)",
 }
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

@@ -18,6 +18,7 @@ from hub.auth.keys import KeyStore
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
 from hub.config import ExternalIssuer, Settings
+from hub.observability.tracing import inject_headers
 
 # The signature algorithms accepted on incoming tokens; "none" and HMAC are never accepted,
 # which also closes the classic "HS256 with the public key as secret" confusion.
@@ -78,7 +79,7 @@ class ExternalKeys:
         stale = time.monotonic() - self._fetched_at >= _EXTERNAL_JWKS_MIN_REFRESH_SECONDS
         if self._keys is None or (kid not in self._kids and stale):
             async with httpx.AsyncClient(timeout=5.0) as client:
-                response = await client.get(self.issuer.jwks_url)
+                response = await client.get(self.issuer.jwks_url, headers=inject_headers({}))
                 response.raise_for_status()
                 document = response.json()
             self._keys = KeySet.import_key_set(document)

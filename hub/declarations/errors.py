@@ -17,7 +17,12 @@ class DeclarationErrorCode(StrEnum):
     NOT_AN_OBJECT = "NOT_AN_OBJECT"
     INVALID_CHARACTERS = "INVALID_CHARACTERS"
     SCHEMA_VIOLATION = "SCHEMA_VIOLATION"
-    NOT_A_PARTY = "NOT_A_PARTY"
+    NOT_A_PARTY = "NOT_A_PARTY"  # the payload does not name the declarant at all
+    ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"  # named, but in a role that may not do this
+    NOT_RECORD_PARTY = "NOT_RECORD_PARTY"  # the stored record does not name it so
+    KEY_CHANGED = "KEY_CHANGED"  # a change would alter the record's key fields
+    PARTIES_CHANGED = "PARTIES_CHANGED"  # a change would alter the record's parties
+    LINK_MISMATCH = "LINK_MISMATCH"  # the record it names does not name it back
     NOT_BOUND = "NOT_BOUND"
     RECORD_EXISTS = "RECORD_EXISTS"
     RECORD_NOT_FOUND = "RECORD_NOT_FOUND"

@@ -1,4 +1,4 @@
-"""Intake: resolve the standard, validate, check the party, deduplicate, chain, project.
+"""Intake: resolve the standard, validate, check authority, deduplicate, chain, project.
 
 `declare_batch` is the one write path (a single declaration is a batch of one). It never
 commits: the caller's unit of work does, so a batch is all-or-nothing on a crash too.
@@ -16,15 +16,16 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.access import authority
 from hub.canonical import canonical_json, find_unstorable_text
-from hub.db import in_values
+from hub.db import in_values, json_loads
 from hub.declarations import chain
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
 from hub.declarations.models import Declaration, NewDeclaration, StoredDeclaration
-from hub.declarations.records import record_type
 from hub.standards import service as standards
 from hub.standards.errors import StandardErrorCode, StandardsError
 from hub.standards.models import StandardVersion
+from hub.standards.validation import CompiledValidator, ValidationIssue
 from hub.trade import projection
 from hub.trade.rules_config import RuleConfig
 
@@ -108,6 +109,7 @@ class _Candidate:
     digest: str = ""
     record_key: str = ""
     app_type: str = "1"
+    rtype: authority.RecordType | None = None
     errors: list[DeclarationIssue] = field(default_factory=list)
 
 
@@ -160,6 +162,54 @@ async def _resolve_all(*, session: AsyncSession, candidates: list[_Candidate]) -
             candidate.warnings = resolved.warnings
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A payload's canonical bytes (or why it has none) and its schema violations."""
+
+    canonical: bytes | DeclarationIssue
+    issues: list[ValidationIssue]
+
+
+def _check_payloads(work: list[tuple[CompiledValidator, dict[str, Any]]]) -> list[_Checked]:
+    checked = []
+    for validator, payload in work:
+        canonical = _canonical_or_issue(payload)
+        issues = (
+            []
+            if isinstance(canonical, DeclarationIssue)
+            else validator.errors(payload, limit=MAX_ERRORS_PER_RECORD)
+        )
+        checked.append(_Checked(canonical, issues))
+    return checked
+
+
+async def _check_all_payloads(
+    *,
+    session: AsyncSession,
+    candidates: list[_Candidate],
+    validators: standards.ValidatorCache,
+) -> dict[int, _Checked]:
+    """Canonical form and schema violations of each object payload, by candidate index.
+
+    Computed on the validation threads, off the event loop: a large batch (the error
+    messages of invalid records above all) is seconds of CPU that would stall every other
+    request of the process.
+    """
+    indexes: list[int] = []
+    work: list[tuple[CompiledValidator, dict[str, Any]]] = []
+    for candidate in candidates:
+        if candidate.errors or candidate.version is None:
+            continue
+        if isinstance(candidate.item.payload, dict):
+            validator = await validators.get(session=session, version=candidate.version)
+            indexes.append(candidate.index)
+            work.append((validator, candidate.item.payload))
+    if not work:
+        return {}
+    checked = await validators.run(_check_payloads, work)
+    return dict(zip(indexes, checked, strict=True))
+
+
 async def _validate_all(
     *,
     session: AsyncSession,
@@ -167,6 +217,9 @@ async def _validate_all(
     declarant: Declarant,
     validators: standards.ValidatorCache,
 ) -> None:
+    checked = await _check_all_payloads(
+        session=session, candidates=candidates, validators=validators
+    )
     for candidate in candidates:
         if candidate.errors or candidate.version is None:
             continue
@@ -178,55 +231,66 @@ async def _validate_all(
                 )
             )
             continue
-        canonical = _canonical_or_issue(payload)
+        canonical = checked[candidate.index].canonical
         if isinstance(canonical, DeclarationIssue):
             candidate.errors.append(canonical)
             continue
-        validator = await validators.get(session=session, version=candidate.version)
-        if not validator.is_valid(payload):
+        issues = checked[candidate.index].issues
+        if issues:
             candidate.errors.extend(
                 DeclarationIssue(
                     DeclarationErrorCode.SCHEMA_VIOLATION, issue.message, issue.path, issue.keyword
                 )
-                for issue in validator.errors(payload, limit=MAX_ERRORS_PER_RECORD)
+                for issue in issues
             )
             continue
-        rtype = record_type(candidate.version.standard_id)
+        rtype = authority.record_type(candidate.version.standard_id)
+        app_type = str(payload.get("appType", "1"))
         if rtype is not None:
-            parties = rtype.parties(payload)
-            if declarant.enterprise_code not in parties:
-                named = ", ".join(sorted(parties)) or "none"
-                candidate.errors.append(
-                    DeclarationIssue(
-                        DeclarationErrorCode.NOT_A_PARTY,
-                        f"the declaring enterprise {declarant.enterprise_code} is not a party "
-                        f"to this record (parties: {named})",
-                        "",
-                    )
-                )
+            refused = authority.check_create(
+                rtype, declarant=declarant.enterprise_code, payload=payload, app_type=app_type
+            )
+            if refused is not None:
+                candidate.errors.append(refused)
                 continue
         candidate.canonical = canonical.decode("utf-8")
         candidate.digest = hashlib.sha256(canonical).hexdigest()  # = content_hash(payload)
         candidate.record_key = rtype.key(payload) if rtype is not None else candidate.digest
-        candidate.app_type = str(payload.get("appType", "1"))
+        candidate.app_type = app_type
+        candidate.rtype = rtype
+
+
+@dataclass
+class _ByContent:
+    """Stored declarations with a candidate's content: the declarant's own (a duplicate,
+    answered with the original) and whether another enterprise declared it (refused as an
+    existing record, without saying who)."""
+
+    own: dict[tuple[str, str], StoredDeclaration]
+    others: set[tuple[str, str]]
 
 
 async def _existing_by_content(
     *, session: AsyncSession, declarant: Declarant, candidates: list[_Candidate]
-) -> dict[tuple[str, str], Declaration]:
+) -> _ByContent:
     pairs = {(c.version.standard_id, c.digest) for c in candidates if c.version and c.digest}
     if not pairs:
-        return {}
-    # Plain IN lists (not row-value IN) keep PostgreSQL's planning cheap for 500 keys; the
-    # unique index (declarant, standard_id, content_hash) serves both forms.
+        return _ByContent({}, set())
     # By hash alone (its own index), then narrowed here: the plan stays an index lookup
     # whatever the planner thinks of the declarant's history.
     rows = await session.scalars(
         select(Declaration).where(Declaration.content_hash.in_({p[1] for p in pairs}))
     )
-    return {
-        (r.standard_id, r.content_hash): r for r in rows if (r.standard_id, r.content_hash) in pairs
-    }
+    found = _ByContent({}, set())
+    for row in rows:
+        pair = (row.standard_id, row.content_hash)
+        if pair not in pairs:
+            continue
+        if row.declarant == declarant.enterprise_code:
+            found.own[pair] = row
+        else:
+            found.others.add(pair)
+    return found
 
 
 async def _existing_by_key(
@@ -243,17 +307,57 @@ async def _existing_by_key(
     return {r.idempotency_key: r for r in rows if r.idempotency_key}
 
 
+@dataclass
+class _Latest:
+    """The latest declaration of a record: its id, appType and payload (parsed on demand)."""
+
+    id: str
+    app_type: str
+    payload_text: str | None = None
+    payload_value: Any = None
+
+    @property
+    def payload(self) -> Any:
+        """The record as last declared."""
+        if self.payload_value is None and self.payload_text is not None:
+            self.payload_value = json_loads(self.payload_text)
+        return self.payload_value
+
+    @property
+    def active(self) -> bool:
+        """False once the record is cancelled."""
+        return self.app_type != "3"
+
+
+def _link_targets(candidate: _Candidate) -> list[tuple[authority.Link, tuple[str, str]]]:
+    """The records a candidate names through its links: (link, (standard_id, key))."""
+    if candidate.rtype is None or candidate.app_type == "3":
+        return []  # a cancellation unlinks: nothing to agree with
+    targets = []
+    for link in candidate.rtype.links:
+        key = link.target_key(candidate.item.payload)
+        if key is not None:
+            targets.append((link, (link.target, key)))
+    return targets
+
+
 async def _latest_by_record(
     *, session: AsyncSession, candidates: list[_Candidate]
-) -> dict[tuple[str, str], tuple[str, str]]:
-    """(standard_id, record_key) → (latest declaration id, its appType)."""
+) -> dict[tuple[str, str], _Latest]:
+    """(standard_id, record_key) → the latest declaration, for the candidates' own records
+    and the records they link to."""
     pairs = {(c.version.standard_id, c.record_key) for c in candidates if c.version and c.digest}
+    pairs |= {pair for c in candidates if c.digest for _, pair in _link_targets(c)}
     if not pairs:
         return {}
     dialect = session.get_bind().dialect.name
     rows = await session.execute(
         select(
-            Declaration.standard_id, Declaration.record_key, Declaration.id, Declaration.app_type
+            Declaration.standard_id,
+            Declaration.record_key,
+            Declaration.id,
+            Declaration.app_type,
+            Declaration.payload,
         )
         .where(
             in_values(Declaration.standard_id, {p[0] for p in pairs}, dialect=dialect),
@@ -261,20 +365,54 @@ async def _latest_by_record(
         )
         .order_by(Declaration.chain_index)
     )
-    latest: dict[tuple[str, str], tuple[str, str]] = {}
-    for standard_id, key, declaration_id, app_type in rows:
-        latest[(standard_id, key)] = (declaration_id, app_type)
+    latest: dict[tuple[str, str], _Latest] = {}
+    for standard_id, key, declaration_id, app_type, payload in rows:
+        latest[(standard_id, key)] = _Latest(declaration_id, app_type, payload)
     return latest
 
 
-def _lifecycle_issue(app_type: str, latest: tuple[str, str] | None) -> DeclarationIssue | None:
+def _authority_issue(
+    candidate: _Candidate, declarant: Declarant, latest: dict[tuple[str, str], _Latest]
+) -> DeclarationIssue | None:
+    """The authority table's verdict on a change against the stored record, and on the
+    records this one links to where they are stored already."""
+    rtype = candidate.rtype
+    if rtype is None or candidate.version is None:
+        return None
+    payload = candidate.item.payload
+    stored = latest.get((candidate.version.standard_id, candidate.record_key))
+    if stored is not None and candidate.app_type != "1":
+        refused = authority.check_stored(
+            rtype,
+            declarant=declarant.enterprise_code,
+            payload=payload,
+            app_type=candidate.app_type,
+            stored=stored.payload,
+        )
+        if refused is not None:
+            return refused
+    for link, pair in _link_targets(candidate):
+        target = latest.get(pair)
+        if target is None or not target.active:
+            continue  # arrives later (or anew): the graph links it only if it agrees then
+        refused = authority.check_link(rtype, link, payload=payload, target=target.payload)
+        if refused is not None:
+            return refused
+    return None
+
+
+def _record_exists() -> DeclarationIssue:
+    return DeclarationIssue(
+        DeclarationErrorCode.RECORD_EXISTS,
+        "this record exists already: declare a change with appType 2",
+        "/appType",
+    )
+
+
+def _lifecycle_issue(app_type: str, latest: _Latest | None) -> DeclarationIssue | None:
     if app_type == "1":
-        if latest is not None and latest[1] != "3":
-            return DeclarationIssue(
-                DeclarationErrorCode.RECORD_EXISTS,
-                "this record exists already: declare a change with appType 2",
-                "/appType",
-            )
+        if latest is not None and latest.active:
+            return _record_exists()
         return None
     if latest is None:
         return DeclarationIssue(
@@ -282,7 +420,7 @@ def _lifecycle_issue(app_type: str, latest: tuple[str, str] | None) -> Declarati
             f"appType {app_type} changes or cancels a record that was never declared",
             "/appType",
         )
-    if latest[1] == "3":
+    if not latest.active:
         return DeclarationIssue(
             DeclarationErrorCode.RECORD_CANCELLED,
             "this record was cancelled; declare it anew with appType 1",
@@ -329,9 +467,10 @@ async def declare_batch(
     )
     if validate_first:
         last_index, last_hash = await chain.lock_head(session=session)
-    by_content: dict[tuple[str, str], StoredDeclaration] = await _existing_by_content(
+    contents = await _existing_by_content(
         session=session, declarant=declarant, candidates=candidates
     )
+    by_content = contents.own
     by_key: dict[str, StoredDeclaration] = await _existing_by_key(
         session=session, declarant=declarant, candidates=candidates
     )
@@ -369,7 +508,13 @@ async def declare_batch(
             )
             continue
         record = (standard_id, candidate.record_key)
-        issue = _lifecycle_issue(candidate.app_type, latest.get(record))
+        if (standard_id, candidate.digest) in contents.others:
+            # Another enterprise's identical content: the record exists, and nothing says
+            # who declared it (no id, declarant or client: no exact-content oracle).
+            issue: DeclarationIssue | None = _record_exists()
+        else:
+            issue = _lifecycle_issue(candidate.app_type, latest.get(record))
+        issue = issue or _authority_issue(candidate, declarant, latest)
         if issue is not None:
             results.append(ItemResult(errors=(issue,), warnings=candidate.warnings))
             continue
@@ -401,12 +546,14 @@ async def declare_batch(
             "content_hash": candidate.digest,
             "prev_hash": last_hash,
             "chain_hash": link,
-            "supersedes": latest[record][0] if record in latest else None,
+            "supersedes": latest[record].id if record in latest else None,
             "batch_id": batch_id,
         }
         last_hash = link
         new_rows.append(row)
-        latest[record] = (declaration_id, candidate.app_type)
+        latest[record] = _Latest(
+            declaration_id, candidate.app_type, payload_value=candidate.item.payload
+        )
         declaration = NewDeclaration(**row)
         by_content[(standard_id, candidate.digest)] = declaration
         if idem:

@@ -68,6 +68,10 @@ class DemoClient:
     client_id: str
     client_secret: str
     enterprise_code: str | None = None
+    # The bound enterprise's name and roles, so a reader of the credentials file knows
+    # which client declares what (platform: orders; payment: payments; carrier: waybills).
+    enterprise_name: str | None = None
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,36 +146,70 @@ async def has_declarations(*, session: AsyncSession) -> bool:
 
 
 async def create_clients(
-    *, session: AsyncSession, enterprises: Iterable[tuple[str, str]]
+    *,
+    session: AsyncSession,
+    enterprises: Iterable[tuple[str, str, Sequence[str]]],
+    known: Sequence[DemoClient] = (),
 ) -> list[DemoClient]:
-    """Creates the department clients and one `declare` client per (code, name) enterprise."""
-    created: list[DemoClient] = []
-    wanted: list[tuple[str, str, str | None]] = [
-        (name, scopes, None) for name, scopes in DEPARTMENT_CLIENTS
+    """Ensures the department clients and one `declare` client per (code, name, roles)
+    enterprise exist, without piling up clients on a re-run.
+
+    A demo client is found again by its name and enterprise. Its secret from `known` (the
+    previous credentials file) is kept when it still matches; otherwise the client gets a
+    new secret, since stored secrets are hashes and cannot be shown again.
+    """
+    wanted: list[tuple[str, str, str | None, str | None, tuple[str, ...]]] = [
+        (name, scopes, None, None, ()) for name, scopes in DEPARTMENT_CLIENTS
     ]
-    wanted.extend((name, "declare", code) for code, name in enterprises)
-    for name, scopes, code in wanted:
-        credentials = await client_service.create(
-            session=session, name=name, scopes=scopes, enterprise_code=code
-        )
+    wanted.extend((name, "declare", code, name, tuple(roles)) for code, name, roles in enterprises)
+    existing = {
+        (c.name, c.enterprise_code): c
+        for c in await client_service.list_all(session=session)
+        if c.disabled_at is None
+    }
+    secrets_known = {c.client_id: c.client_secret for c in known}
+    created: list[DemoClient] = []
+    for name, scopes, code, enterprise_name, roles in wanted:
+        row = existing.get((name, code))
+        if row is None:
+            credentials = await client_service.create(
+                session=session, name=name, scopes=scopes, enterprise_code=code
+            )
+            client_id, secret = credentials.client_id, credentials.client_secret
+            scopes = " ".join(s.value for s in credentials.scopes)
+        else:
+            client_id = row.client_id
+            secret = secrets_known.get(client_id, "")
+            if not secret or not client_service.secret_matches(
+                secret=secret, secret_hash=row.secret_hash
+            ):
+                secret = await client_service.reset_secret(session=session, client_id=client_id)
+            scopes = row.scopes
         created.append(
             DemoClient(
-                name=credentials.name,
-                scopes=" ".join(s.value for s in credentials.scopes),
-                client_id=credentials.client_id,
-                client_secret=credentials.client_secret,
+                name=name,
+                scopes=scopes,
+                client_id=client_id,
+                client_secret=secret,
                 enterprise_code=code,
+                enterprise_name=enterprise_name,
+                roles=roles,
             )
         )
     return created
 
 
-async def prepare_demo(*, runtime: Runtime, data: DemoDataSet) -> list[DemoClient]:
-    """Publishes the shipped standards and creates the demo clients, in one transaction."""
-    enterprises = [(payload["code"], payload["name"]) for _, payload in data.enterprises]
+async def prepare_demo(
+    *, runtime: Runtime, data: DemoDataSet, known: Sequence[DemoClient] = ()
+) -> list[DemoClient]:
+    """Publishes the shipped standards and ensures the demo clients, in one transaction."""
+    enterprises = [
+        (payload["code"], payload["name"], tuple(payload.get("roles", ())))
+        for _, payload in data.enterprises
+    ]
     async with unit_of_work(runtime.session_factory) as session:
         await publish_shipped(session=session, actor=ACTOR)
-        return await create_clients(session=session, enterprises=enterprises)
+        return await create_clients(session=session, enterprises=enterprises, known=known)
 
 
 async def declare_demo(
@@ -233,12 +271,13 @@ async def load_demo(
     seed: int,
     progress: ProgressCallback | None = None,
     on_clients: Callable[[list[DemoClient]], None] | None = None,
+    known: Sequence[DemoClient] = (),
 ) -> DemoSummary:
     """Generates the data set, creates standards and clients, declares everything; calls
     `on_clients` as soon as the clients exist so their secrets survive a failed load."""
     started = time.perf_counter()
     data = generator.generate(orders=orders, seed=seed)
-    created = await prepare_demo(runtime=runtime, data=data)
+    created = await prepare_demo(runtime=runtime, data=data, known=known)
     if on_clients is not None:
         on_clients(created)
     by_standard, errors = await declare_demo(
@@ -282,4 +321,7 @@ def write_credentials(*, path: Path, clients: Sequence[DemoClient], issuer: str)
 def read_credentials(*, path: Path) -> list[DemoClient]:
     """Reads a credentials file written by `write_credentials`."""
     document = json.loads(path.read_text(encoding="utf-8"))
-    return [DemoClient(**entry) for entry in document["clients"]]
+    return [
+        DemoClient(**{**entry, "roles": tuple(entry.get("roles", ()))})
+        for entry in document["clients"]
+    ]

@@ -17,6 +17,7 @@ strawberry's view, whose status codes and media types predate it:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid
@@ -41,9 +42,10 @@ from hub.auth.principal import Principal
 from hub.auth.tokens import TokenRejected
 from hub.config import Settings
 from hub.db import unit_of_work
+from hub.documents import service as documents
 from hub.graphql.context import Context
 from hub.graphql.documents import parse_document
-from hub.http import rate_limit, unavailable
+from hub.http import caching, rate_limit, unavailable
 from hub.observability.metrics import metrics
 from hub.runtime import Runtime
 
@@ -117,11 +119,22 @@ class GraphQLParams:
     operation_name: str | None
     variables: dict[str, Any] | None
     extensions: dict[str, Any] | None
+    # `sha256:<hex>` when the request named a trusted document instead of sending its
+    # text; `query` is then filled in from the registry (see `resolve_document`).
+    document_id: str | None = None
 
 
 def _params(data: Mapping[str, Any]) -> GraphQLParams:
+    raw_id = data.get("documentId")
     query = data.get("query")
-    if not isinstance(query, str) or not query.strip():
+    document_id = None
+    if raw_id is not None:
+        if not isinstance(raw_id, str) or (document_id := documents.normalise_id(raw_id)) is None:
+            raise _bad_request("`documentId` must be `sha256:` followed by 64 hex digits")
+        if query is not None:
+            raise _bad_request("send either `query` or `documentId`, not both")
+        query = ""
+    elif not isinstance(query, str) or not query.strip():
         raise _bad_request("`query` must be a non-empty string")
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
@@ -132,7 +145,7 @@ def _params(data: Mapping[str, Any]) -> GraphQLParams:
     extensions = data.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise _bad_request("`extensions` must be an object or null")
-    return GraphQLParams(query, operation_name, variables, extensions)
+    return GraphQLParams(query, operation_name, variables, extensions, document_id)
 
 
 def _json_param(request: Request, name: str) -> Any:
@@ -154,6 +167,7 @@ async def read_params(request: Request) -> GraphQLParams:
         return _params(
             {
                 "query": query_params.get("query"),
+                "documentId": query_params.get("documentId"),
                 "operationName": query_params.get("operationName") or None,
                 "variables": _json_param(request, "variables"),
                 "extensions": _json_param(request, "extensions"),
@@ -189,6 +203,53 @@ async def read_params(request: Request) -> GraphQLParams:
     if not isinstance(data, dict):
         raise _bad_request("the request body must be a JSON object")
     return _params(data)
+
+
+TRUSTED_DOCUMENT_REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
+DOCUMENT_NOT_FOUND = "PERSISTED_DOCUMENT_NOT_FOUND"
+
+
+class DocumentCache:
+    """Texts of trusted documents by id. An id is the hash of its text, so an entry never
+    goes stale; unknown ids are not remembered (the document may be registered later)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._bodies: dict[str, str] = {}
+
+    async def body(self, runtime: Runtime, identifier: str) -> str | None:
+        """The document's text, from memory or the registry."""
+        cached = self._bodies.get(identifier)
+        if cached is not None:
+            return cached
+        async with runtime.session_factory() as session:
+            body = await documents.get_body(session=session, identifier=identifier)
+        if body is not None:
+            if len(self._bodies) >= self._size:
+                self._bodies.pop(next(iter(self._bodies)))
+            self._bodies[identifier] = body
+        return body
+
+
+async def resolve_document(
+    params: GraphQLParams, *, runtime: Runtime, cache: DocumentCache, required: bool
+) -> GraphQLParams:
+    """The parameters with the trusted document's text; refuses what the mode forbids."""
+    if params.document_id is None:
+        if required:
+            raise RequestRefused(
+                400,
+                TRUSTED_DOCUMENT_REQUIRED,
+                "this hub runs only registered documents: send `documentId` "
+                "(sha256 of a document registered with `hub documents register`)",
+            )
+        return params
+    body = await cache.body(runtime, params.document_id)
+    if body is None:
+        raise RequestRefused(
+            400, DOCUMENT_NOT_FOUND, f"no trusted document {params.document_id} is registered"
+        )
+    return dataclasses.replace(params, query=body)
 
 
 # --- responses --------------------------------------------------------------------------
@@ -244,6 +305,22 @@ def _status_of(result: ExecutionResult, media_type: str) -> int:
     return 200
 
 
+def _cacheable(request: Request, response: Response) -> Response:
+    """A GET answer: private to the caller, revalidated each time, 304 when unchanged.
+
+    The answer depends on the bearer token, so shared caches (proxies) must not keep it
+    (`private`); a browser or client cache may, but asks again each time (`no-cache`),
+    and an unchanged answer then costs a 304 instead of the body. The operation has run
+    (and been recorded in the access log) either way.
+    """
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Vary"] = "Authorization, Accept"
+    response.headers["ETag"] = caching.strong_etag(bytes(response.body))
+    if caching.none_match(request.headers.get("if-none-match"), response.headers["ETag"]):
+        return caching.not_modified(response.headers)
+    return response
+
+
 # --- the endpoint -----------------------------------------------------------------------
 
 
@@ -257,6 +334,7 @@ async def _record_access(context: Context, params: GraphQLParams, started: datet
         operation=operation,
         purpose=audit_log.normalise_purpose(header=context.request.headers.get(PURPOSE_HEADER)),
         occurred_at=started,
+        document_id=params.document_id,
     )
     # Its own short transaction: a mutation's unit of work has committed already, and the
     # read session may hold a snapshot open until the response is sent.
@@ -283,12 +361,17 @@ def _wants_ide(request: Request) -> bool:
 class GraphQLEndpoint:
     """ASGI app for /graphql: GraphiQL for browsers, authenticated GraphQL for clients."""
 
-    def __init__(self, *, schema: Schema, settings: Settings) -> None:
+    def __init__(self, *, schema: Schema, settings: Settings, runtime: Runtime) -> None:
         self.schema = schema
         self.graphiql = not settings.is_production
+        self.trusted_required = settings.trusted_documents == "required"
+        self.documents = DocumentCache()
         self.limiter = (
-            rate_limit.TokenBucketLimiter(
-                rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+            rate_limit.RateLimiter(
+                storage=runtime.rate_limit_storage,
+                rate=settings.rate_limit_per_second,
+                burst=settings.rate_limit_burst,
+                namespace="graphql",
             )
             if settings.rate_limit_per_second > 0
             else None
@@ -326,7 +409,7 @@ class GraphQLEndpoint:
         # The request log (hub.observability) reads who called from the request state.
         request.state.client_id = principal.client_id
         if self.limiter is not None:
-            wait = self.limiter.acquire((principal.issuer, principal.client_id))
+            wait = await self.limiter.acquire(principal.issuer, principal.client_id)
             if wait > 0:
                 metrics.rate_limited.inc()
                 return _error_response(
@@ -343,7 +426,12 @@ class GraphQLEndpoint:
                 f"this endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}",
             )
         try:
-            params = await read_params(request)
+            params = await resolve_document(
+                await read_params(request),
+                runtime=runtime,
+                cache=self.documents,
+                required=self.trusted_required,
+            )
         except RequestRefused as refused:
             return _error_response(
                 refused.status,
@@ -379,45 +467,64 @@ class GraphQLEndpoint:
             )
         context = Context(request=request, principal=principal, runtime=runtime)
         started = datetime.now(UTC)
-        try:
+        operation = audit_log.describe_operation(
+            query=params.query, operation_name=params.operation_name
+        )
+        span_name = f"{operation.type} {operation.name}" if operation.name else operation.type
+        with runtime.tracer.start_as_current_span(
+            span_name,
+            attributes={
+                "graphql.operation.type": operation.type,
+                "graphql.operation.name": operation.name or "",
+                "graphql.document.sha256": operation.document_hash,
+                "hub.client_id": principal.client_id,
+            },
+        ) as span:
             try:
-                result = await self.schema.execute(
-                    params.query,
-                    variable_values=params.variables,
-                    context_value=context,
-                    operation_name=params.operation_name,
-                    allowed_operation_types=allowed,
-                    operation_extensions=params.extensions,
-                )
-            except InvalidOperationTypeError as refused:
-                if request.method == "GET" and refused.operation_type is OperationType.MUTATION:
-                    return _error_response(
-                        405,
-                        "METHOD_NOT_ALLOWED",
-                        "mutations are only accepted over POST",
-                        media_type=media_type,
-                        headers={"Allow": "POST"},
+                try:
+                    result = await self.schema.execute(
+                        params.query,
+                        variable_values=params.variables,
+                        context_value=context,
+                        operation_name=params.operation_name,
+                        allowed_operation_types=allowed,
+                        operation_extensions=params.extensions,
                     )
-                message = refused.as_http_error_reason(request.method)
-                result = ExecutionResult(data=None, errors=[GraphQLError(message)])
-            except CannotGetOperationTypeError as refused:
-                result = ExecutionResult(
-                    data=None, errors=[GraphQLError(refused.as_http_error_reason())]
-                )
-            except MissingQueryError:
-                return _error_response(
-                    400, "BAD_REQUEST", "no GraphQL query found", media_type=media_type
-                )
-            result = await self._audited(context, params, started, result)
-        finally:
-            await context.close()
+                except InvalidOperationTypeError as refused:
+                    if request.method == "GET" and refused.operation_type is OperationType.MUTATION:
+                        return _error_response(
+                            405,
+                            "METHOD_NOT_ALLOWED",
+                            "mutations are only accepted over POST",
+                            media_type=media_type,
+                            headers={"Allow": "POST"},
+                        )
+                    message = refused.as_http_error_reason(request.method)
+                    result = ExecutionResult(data=None, errors=[GraphQLError(message)])
+                except CannotGetOperationTypeError as refused:
+                    result = ExecutionResult(
+                        data=None, errors=[GraphQLError(refused.as_http_error_reason())]
+                    )
+                except MissingQueryError:
+                    return _error_response(
+                        400, "BAD_REQUEST", "no GraphQL query found", media_type=media_type
+                    )
+                result = await self._audited(context, params, started, result)
+            finally:
+                await context.close()
+            if result.errors:
+                codes = sorted({str((e.extensions or {}).get("code", "")) for e in result.errors})
+                span.set_attribute("graphql.error.codes", codes)
         status = _status_of(result, media_type)
         payload: dict[str, Any] = dict(process_result(result))
         if media_type == GRAPHQL_RESPONSE_JSON and is_request_error(result):
             # The specification: no `data` entry when execution never started.
             payload.pop("data", None)
         headers = {"Retry-After": str(unavailable.RETRY_AFTER_SECONDS)} if status == 503 else {}
-        return _json_response(payload, status=status, media_type=media_type, headers=headers)
+        response = _json_response(payload, status=status, media_type=media_type, headers=headers)
+        if request.method == "GET" and status == 200:
+            return _cacheable(request, response)
+        return response
 
     async def _audited(
         self,

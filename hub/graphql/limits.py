@@ -6,9 +6,13 @@ runs before parsing (a huge document costs nothing to refuse); depth, aliases, d
 root fields and cost are one validation rule that walks the document once, expanding
 fragments with memoisation so that fragment "bombs" cost a walk of their text.
 
-`declareBatch` over its maximum is deliberately not refused here: the design gives
-caller-fixable mutation errors in the payload (BATCH_TOO_LARGE per record, from the
-service), and the body-size limit already bounds how many inputs can be coerced.
+Cost is computed from resolved values (variables coerced as the executor will coerce
+them, their defaults when omitted, argument defaults), so `first: $n` costs what it will
+fetch however `$n` is spelled. Every list argument, and every list inside an input
+object, has a maximum length in `LIST_CAPS` (LIST_TOO_LONG); a test walks the schema so
+that a new list argument cannot ship without one. `declareBatch` over its 1,000 records is
+refused here too: coercing (and answering) 100,000 tiny inputs that fit in the body limit
+would cost seconds before the service could say BATCH_TOO_LARGE.
 """
 
 from __future__ import annotations
@@ -23,27 +27,42 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLNamedType,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
+    ListValueNode,
     Node,
+    NullValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
     ValidationContext,
     ValidationRule,
+    ValueNode,
+    VariableDefinitionNode,
     VariableNode,
     get_named_type,
+    is_input_type,
 )
 from graphql.error import GraphQLSyntaxError
 from graphql.language import Lexer, Source, TokenKind
 from graphql.language.visitor import BREAK
+from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
+from hub.access.policy import Category
 from hub.config import Settings
+from hub.declarations.service import MAX_BATCH
 from hub.graphql.errors import HideSuggestions
 from hub.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
+from hub.stats.service import Dimension
 
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
@@ -52,6 +71,20 @@ TOO_MANY_DIRECTIVES = "TOO_MANY_DIRECTIVES"
 TOO_MANY_ROOT_FIELDS = "TOO_MANY_ROOT_FIELDS"
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+LIST_TOO_LONG = "LIST_TOO_LONG"
+
+# The most entities one `_entities` call resolves: a page, as for every connection.
+MAX_ENTITIES = MAX_FIRST
+# Maximum length of every list argument (`Type.field(argument)`) and list field of an
+# input object (`InputType.field`). A list that is not here gets DEFAULT_LIST_CAP, and
+# tests/security/test_f05_cost_limits.py fails until it is added.
+LIST_CAPS: dict[str, int] = {
+    "Query._entities(representations)": MAX_ENTITIES,
+    "Query.statistics(groupBy)": len(Dimension),
+    "Mutation.declareBatch(inputs)": MAX_BATCH,
+    "GrantConsentInput.categories": len(Category),
+}
+DEFAULT_LIST_CAP = 100
 
 
 @dataclass(frozen=True)
@@ -140,11 +173,64 @@ class _Shape:
 
 
 @dataclass
+class _VariableValues(Mapping[str, Any]):
+    """An operation's variables as the executor will see them: coerced, defaults applied.
+
+    Cost is computed from these, not from the request's raw JSON: `first: $n` with `$n`
+    omitted (its default applies) or sent as `500.0` (an Int once coerced) must cost what
+    it fetches. Values are coerced on demand, only for the arguments the limits read.
+    """
+
+    schema: GraphQLSchema
+    definitions: Mapping[str, VariableDefinitionNode]
+    raw: Mapping[str, Any]
+    _coerced: dict[str, Any] = field(default_factory=dict)
+
+    def _value(self, name: str) -> Any:
+        if name not in self._coerced:
+            self._coerced[name] = self._coerce(name)
+        return self._coerced[name]
+
+    def _coerce(self, name: str) -> Any:
+        definition = self.definitions.get(name)
+        if definition is None:
+            return Undefined
+        type_ = type_from_ast(self.schema, definition.type)
+        if type_ is None or not is_input_type(type_):
+            return Undefined
+        if name in self.raw:
+            # Undefined when it does not coerce: the executor refuses it before any resolver.
+            return coerce_input_value(self.raw[name], type_)
+        if definition.default_value is not None:
+            return value_from_ast(definition.default_value, type_)
+        return Undefined
+
+    def source(self, name: str) -> tuple[bool, Any]:
+        """(True, raw JSON) when the request sent the variable, else (False, default AST)."""
+        if name in self.raw:
+            return True, self.raw[name]
+        definition = self.definitions.get(name)
+        return False, definition.default_value if definition is not None else None
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._value(name)
+        if value is Undefined:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.definitions)
+
+    def __len__(self) -> int:
+        return len(self.definitions)
+
+
+@dataclass
 class _Walker:
-    """Measures selection sets against the schema; fragments are measured once each."""
+    """Measures one operation's selection sets against the schema; fragments once each."""
 
     context: ValidationContext
-    variables: Mapping[str, Any]
+    variables: _VariableValues
     fragments: dict[str, FragmentDefinitionNode]
     errors: list[GraphQLError] = field(default_factory=list)
     _measured: dict[str, _Shape] = field(default_factory=dict)
@@ -184,6 +270,8 @@ class _Walker:
         definition = None
         if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             definition = parent.fields.get(node.name.value)
+        if definition is not None:
+            self._check_lists(node, parent, definition)
         inner = _Shape()
         if node.selection_set is not None:
             child = get_named_type(definition.type) if definition is not None else None
@@ -197,7 +285,7 @@ class _Walker:
             # Introspection has its own fixed shape (GraphiQL's query is 13 levels deep);
             # production refuses it altogether, so it never counts towards depth or cost.
             return own + _Shape(aliases=inner.aliases, directives=inner.directives)
-        multiplier = self._page_size(node, definition)
+        multiplier = self._result_size(node, definition)
         return own + _Shape(
             depth=1 + inner.depth,
             aliases=inner.aliases,
@@ -205,30 +293,114 @@ class _Walker:
             cost=1 + multiplier * inner.cost,
         )
 
-    def _page_size(self, node: FieldNode, definition: Any) -> int:
-        # A connection returns up to `first` nodes, each costing what its selection costs.
-        if definition is None or "first" not in definition.args:
+    def _result_size(self, node: FieldNode, definition: GraphQLField | None) -> int:
+        """How many objects the field can return, each costing what its selection costs."""
+        if definition is None:
             return 1
-        value = self._argument_value(node, "first")
+        if node.name.value == "_entities":
+            # One entity per representation, whatever the selection.
+            return max(self._list_length(node, "representations"), 1)
+        if "first" not in definition.args:
+            return 1
+        value = self._argument(node, definition, "first")
         if not isinstance(value, int) or isinstance(value, bool):
-            default = definition.args["first"].default_value
-            value = default if isinstance(default, int) else DEFAULT_FIRST
-        return min(max(value, 1), MAX_FIRST)
+            return DEFAULT_FIRST  # what the resolvers fetch when `first` is null
+        return min(max(value, 0), MAX_FIRST)
 
-    def _argument_value(self, node: FieldNode, name: str) -> Any:
+    def _argument(self, node: FieldNode, definition: GraphQLField, name: str) -> Any:
+        """The argument's value as the resolver will receive it (None when unknown)."""
+        argument = definition.args[name]
         for arg in node.arguments or ():
-            if arg.name.value != name:
-                continue
-            if isinstance(arg.value, IntValueNode):
-                return int(arg.value.value)
-            if isinstance(arg.value, VariableNode):
-                return self.variables.get(arg.value.name.value)
-        return None
+            if arg.name.value == name:
+                value = value_from_ast(arg.value, argument.type, self.variables)
+                return None if value is Undefined else value
+        return None if argument.default_value is Undefined else argument.default_value
+
+    def _list_length(self, node: FieldNode, name: str) -> int:
+        for arg in node.arguments or ():
+            if arg.name.value == name:
+                return _length(arg.value, self.variables)
+        return 0
+
+    # -- list caps ---------------------------------------------------------------------
+
+    def _check_lists(
+        self, node: FieldNode, parent: GraphQLNamedType | None, definition: GraphQLField
+    ) -> None:
+        for arg in node.arguments or ():
+            argument = definition.args.get(arg.name.value)
+            if argument is None or parent is None:
+                continue  # validation reports unknown arguments
+            key = f"{parent.name}.{node.name.value}({arg.name.value})"
+            self._check_node(arg.value, argument.type, key, node)
+
+    def _check_node(self, value: ValueNode, type_: Any, key: str, node: FieldNode) -> None:
+        if isinstance(value, VariableNode):
+            sent, source = self.variables.source(value.name.value)
+            if sent:
+                self._check_raw(source, type_, key, node)
+            elif source is not None:
+                self._check_node(source, type_, key, node)
+            return
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        if isinstance(type_, GraphQLList):
+            items = list(value.values) if isinstance(value, ListValueNode) else [value]
+            if self._cap(key, len(items), node):
+                for item in items:
+                    self._check_node(item, type_.of_type, key, node)
+        elif isinstance(type_, GraphQLInputObjectType) and isinstance(value, ObjectValueNode):
+            for member in value.fields:
+                field_def = type_.fields.get(member.name.value)
+                if field_def is not None:
+                    member_key = f"{type_.name}.{member.name.value}"
+                    self._check_node(member.value, field_def.type, member_key, node)
+
+    def _check_raw(self, value: Any, type_: Any, key: str, node: FieldNode) -> None:
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        if isinstance(type_, GraphQLList):
+            items = value if isinstance(value, list) else [value]
+            if self._cap(key, len(items), node):
+                for item in items:
+                    self._check_raw(item, type_.of_type, key, node)
+        elif isinstance(type_, GraphQLInputObjectType) and isinstance(value, dict):
+            for name, member in value.items():
+                field_def = type_.fields.get(name)
+                if field_def is not None:
+                    self._check_raw(member, field_def.type, f"{type_.name}.{name}", node)
+
+    def _cap(self, key: str, length: int, node: FieldNode) -> bool:
+        """Reports a list over its cap; True when it is within (and worth walking into)."""
+        cap = LIST_CAPS.get(key, DEFAULT_LIST_CAP)
+        if length <= cap:
+            return True
+        self.errors.append(
+            limit_error(
+                LIST_TOO_LONG,
+                f"{key} holds {length} items; at most {cap} are allowed",
+                [node],
+            )
+        )
+        return False
+
+
+def _length(value: ValueNode, variables: _VariableValues) -> int:
+    """The number of items a list argument holds (a single value counts as one)."""
+    if isinstance(value, VariableNode):
+        sent, source = variables.source(value.name.value)
+        if sent:
+            return len(source) if isinstance(source, list) else int(source is not None)
+        return 0 if source is None else _length(source, variables)
+    if isinstance(value, ListValueNode):
+        return len(value.values)
+    return 0 if isinstance(value, NullValueNode) else 1
 
 
 def _check_operation(
     walker: _Walker, operation: OperationDefinitionNode, limits: QueryLimits
 ) -> None:
+    errors_before = len(walker.errors)
     root = walker.context.schema.get_root_type(operation.operation)
     shape = walker.selection_set(operation.selection_set, root)
     directives = shape.directives + len(operation.directives or ())
@@ -241,6 +413,8 @@ def _check_operation(
         (shape.fields, limits.max_root_fields, TOO_MANY_ROOT_FIELDS, "selects {} root fields"),
         (shape.cost, limits.max_cost, QUERY_TOO_COSTLY, "costs {}"),
     )
+    if len(walker.errors) > errors_before:
+        return  # a list over its cap: its cost would be a guess, and it is refused anyway
     for value, maximum, code, what in checks:
         if value > maximum:
             message = f"{name} {what.format(value)}; at most {maximum} allowed"
@@ -255,12 +429,22 @@ def limits_rule(limits: QueryLimits, variables: Mapping[str, Any]) -> type[Valid
             fragments = {
                 d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
             }
-            walker = _Walker(context=self.context, variables=variables, fragments=fragments)
             for definition in node.definitions:
-                if isinstance(definition, OperationDefinitionNode):
-                    _check_operation(walker, definition, limits)
-            for error in walker.errors:
-                self.report_error(error)
+                if not isinstance(definition, OperationDefinitionNode):
+                    continue
+                # One walker per operation: its variables (and their defaults) are its own,
+                # so a fragment's measure cannot be shared between operations.
+                values = _VariableValues(
+                    schema=self.context.schema,
+                    definitions={
+                        v.variable.name.value: v for v in definition.variable_definitions or ()
+                    },
+                    raw=variables,
+                )
+                walker = _Walker(context=self.context, variables=values, fragments=fragments)
+                _check_operation(walker, definition, limits)
+                for error in walker.errors:
+                    self.report_error(error)
             return BREAK
 
     return QueryLimitsRule

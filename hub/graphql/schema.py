@@ -17,6 +17,7 @@ from hub.graphql.scalars import SCALARS
 from hub.graphql.standards.schema import StandardsMutation, StandardsQuery
 from hub.graphql.stats.schema import StatsQuery
 from hub.graphql.trade.schema import ENTITY_TYPES, TradeQuery
+from hub.graphql.trusted.schema import TrustedDocumentsMutation, TrustedDocumentsQuery
 
 # The explicit list of what the API is made of; a new domain adds its classes here.
 QUERIES: tuple[type, ...] = (
@@ -27,8 +28,14 @@ QUERIES: tuple[type, ...] = (
     ConsentsQuery,
     AccessLogQuery,
     StatsQuery,
+    TrustedDocumentsQuery,
 )
-MUTATIONS: tuple[type, ...] = (StandardsMutation, DeclarationsMutation, ConsentsMutation)
+MUTATIONS: tuple[type, ...] = (
+    StandardsMutation,
+    DeclarationsMutation,
+    ConsentsMutation,
+    TrustedDocumentsMutation,
+)
 
 
 def build_schema(settings: Settings | None = None) -> Schema:

@@ -1,58 +1,86 @@
-"""A token bucket per OAuth client, kept in this process's memory."""
+"""Rate limits per key (an OAuth client, an address), in Redis or in this process's memory.
+
+The one mechanism every limited endpoint uses. Counting is done by the `limits` library's
+moving window: at most `burst` requests in any window of `burst / rate` seconds, which
+admits a burst after idleness and `rate` per second on average, like a token bucket of
+size `burst`. With `HUB_REDIS_URL` the windows live in Redis, so every worker process and
+every hub instance sharing that Redis counts against the same limit; without it they live
+in this process.
+
+Use:
+    limiter = RateLimiter(storage=runtime.rate_limit_storage, rate=50, burst=100,
+                          namespace="graphql")
+    wait = await limiter.acquire(issuer, client_id)   # 0.0: go ahead; else seconds to wait
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 CODE = "RATE_LIMITED"
+KEY_PREFIX = "hub-rate"
 
-# Buckets of clients that have been idle long enough to be full again carry no
-# information; dropping them keeps memory bounded by the number of active clients.
-_SWEEP_EVERY = 10_000
+log = logging.getLogger("hub.rate_limit")
 
-
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+# A Redis outage is logged at most this often: each limited request would log otherwise.
+_OUTAGE_LOG_EVERY_SECONDS = 30.0
 
 
-class TokenBucketLimiter:
-    """Allows `burst` requests at once and `rate` per second on average, per key."""
+def create_storage(redis_url: str | None) -> Storage:
+    """Redis storage for `redis://` / `rediss://` URLs, process memory for None."""
+    if not redis_url:
+        return MemoryStorage()
+    # limits names its asyncio Redis backend `async+redis://`.
+    return storage_from_string(f"async+{redis_url}", key_prefix=KEY_PREFIX, wrap_exceptions=True)
 
-    def __init__(
-        self, *, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive; leave the limiter out to disable it")
-        self.rate = rate
-        self.burst = float(burst)
-        self._clock = clock
-        self._buckets: dict[Hashable, _Bucket] = {}
 
-    def acquire(self, key: Hashable) -> float:
-        """Takes one token for `key`: 0.0 when allowed, else the seconds until one is free."""
-        now = self._clock()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= _SWEEP_EVERY:
-                self._sweep(now)
-            bucket = self._buckets[key] = _Bucket(tokens=self.burst, updated=now)
-        else:
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
-            bucket.updated = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+def window(*, rate: float, burst: int) -> RateLimitItem:
+    """The moving window equivalent to a bucket of `burst` refilled at `rate` per second."""
+    if rate <= 0:
+        raise ValueError("rate must be positive; leave the limiter out to disable it")
+    seconds = max(1, math.ceil(burst / rate))
+    amount = max(1, min(burst, math.floor(rate * seconds)))
+    return RateLimitItemPerSecond(amount, seconds)
+
+
+class RateLimiter:
+    """Allows about `burst` requests at once and `rate` per second on average, per key."""
+
+    def __init__(self, *, storage: Storage, rate: float, burst: int, namespace: str) -> None:
+        self.item = window(rate=rate, burst=burst)
+        self.namespace = namespace
+        self._strategy = MovingWindowRateLimiter(storage)
+        self._last_outage_log = -math.inf
+
+    async def acquire(self, *key: str) -> float:
+        """Counts one request for `key`: 0.0 when allowed, else the seconds until one is."""
+        try:
+            if await self._strategy.hit(self.item, self.namespace, *key):
+                return 0.0
+            stats = await self._strategy.get_window_stats(self.item, self.namespace, *key)
+        except Exception:
+            # Fail open: a limit protects the hub from one noisy client; refusing every
+            # client because the shared counter is unreachable would be the larger harm.
+            self._log_outage()
             return 0.0
-        return (1.0 - bucket.tokens) / self.rate
+        return max(0.001, stats.reset_time - time.time())
 
-    def _sweep(self, now: float) -> None:
-        full_after = self.burst / self.rate
-        for key in [k for k, b in self._buckets.items() if now - b.updated >= full_after]:
-            del self._buckets[key]
+    def _log_outage(self) -> None:
+        now = time.monotonic()
+        if now - self._last_outage_log >= _OUTAGE_LOG_EVERY_SECONDS:
+            self._last_outage_log = now
+            log.warning(
+                "rate-limit storage unreachable; %s requests are not limited meanwhile",
+                self.namespace,
+                exc_info=True,
+            )
 
 
 def retry_after_header(wait_seconds: float) -> str:

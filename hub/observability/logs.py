@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from hub.observability.context import current_request_id
+from hub.observability.tracing import current_ids
 
 LogFormat = Literal["json", "text"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("json", "text")
@@ -16,7 +17,9 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("json", "text")
 # the JSON formatter can put them at the top level and the text formatter can ignore them.
 FIELDS = "hub_fields"
 
-_BASE_KEYS = frozenset({"ts", "level", "logger", "message", "request_id", "exc_info"})
+_BASE_KEYS = frozenset(
+    {"ts", "level", "logger", "message", "request_id", "trace_id", "span_id", "exc_info"}
+)
 _stamp_installed = False
 
 
@@ -35,6 +38,8 @@ def install_request_id_stamp() -> None:
         record = make_record(*args, **kwargs)
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id()
+        if not hasattr(record, "trace_id"):
+            record.trace_id, record.span_id = current_ids()
         return record
 
     logging.setLogRecordFactory(stamped)
@@ -52,6 +57,11 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or current_request_id(),
         }
+        trace_id = getattr(record, "trace_id", None)
+        if trace_id:
+            # OpenTelemetry's ids (W3C trace context), so a log line joins its trace.
+            document["trace_id"] = trace_id
+            document["span_id"] = getattr(record, "span_id", None)
         for key, value in (getattr(record, FIELDS, None) or {}).items():
             # A field never overwrites the envelope: consumers rely on its meaning.
             if key not in _BASE_KEYS:

@@ -10,10 +10,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from hub.config import IPNetwork
-from hub.observability.metrics import metrics
+from hub.observability.metrics import CONTENT_TYPE, metrics
 from hub.runtime import Runtime
-
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def address_allowed(host: str | None, allowed: Sequence[IPNetwork]) -> bool:
@@ -35,7 +33,7 @@ def address_allowed(host: str | None, allowed: Sequence[IPNetwork]) -> bool:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    """The process's metrics, or 403 for a client outside HUB_METRICS_ALLOW."""
+    """The hub's metrics (all workers' counters), or 403 outside HUB_METRICS_ALLOW."""
     runtime: Runtime = request.app.state.runtime
     host = request.client.host if request.client else None
     if not address_allowed(host, runtime.settings.metrics_allow):

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import enum
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote, urljoin
+
+from hub.standards import patterns
 
 __all__ = [
     "ASSERTIONS",
@@ -720,10 +721,14 @@ def governing(node: SchemaNode, extra: SchemaNode, name: str) -> list[SchemaNode
 
 
 def matches(pattern: str, name: str) -> bool | None:
-    """re.search as an approximation of ECMA-262; None when Python cannot compile it."""
+    """Whether `name` matches `pattern` (linear time); None when the engine cannot run it.
+
+    Both the pattern and the names come from schemas a caller sends (checkCompatibility),
+    so a backtracking engine here would be a ReDoS (hub/standards/patterns.py).
+    """
     try:
-        return re.search(pattern, name) is not None
-    except re.error:
+        return patterns.search(pattern, name) is not None
+    except patterns.UnsupportedPattern:
         return None
 
 

@@ -79,6 +79,26 @@ def is_enterprise_code(value: object) -> bool:
     return _enterprise_string_ok(value)
 
 
+def describe_enterprise_code_problem(code: str) -> str | None:
+    """Why `code` is not a valid enterprise code (USCC or customs code), or None when it is."""
+    if _enterprise_string_ok(code):
+        return None
+    if len(code) == 10:
+        return "a 10-character customs registration code has only digits and capital letters"
+    if len(code) != 18:
+        return (
+            "expected an 18-character USCC (GB 32100-2015) or a 10-character customs "
+            f"registration code, got {len(code)} characters"
+        )
+    if _USCC_SHAPE.fullmatch(code) is None:
+        return (
+            "not a USCC: characters 1-2 and 9-18 come from 0-9 and A-Y without I, O, S, V "
+            "and Z, characters 3-8 are digits"
+        )
+    expected = uscc_check_char(code[:17])
+    return f"the USCC check character (18th) should be {expected!r}, not {code[17]!r}"
+
+
 def is_customs_code(value: object) -> bool:
     """Tell whether a string is a 4-digit customs office or port code."""
     if not isinstance(value, str):

@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.canonical import canonical_json
+from hub.http import caching
 from hub.runtime import Runtime
 from hub.standards import service
 from hub.standards.errors import StandardsError
@@ -31,17 +32,16 @@ async def raw_schema(request: Request) -> Response:
         return JSONResponse(
             {"error": "NOT_PUBLISHED", "message": f"{row.ref} is a draft"}, status_code=404
         )
+    headers = {
+        # Published content never changes, so the hash is a strong validator.
+        "ETag": f'"{row.content_hash}"',
+        "Cache-Control": "public, max-age=300",
+        "X-Standard-State": row.state,
+    }
+    if caching.none_match(request.headers.get("if-none-match"), headers["ETag"]):
+        return caching.not_modified(headers)
     body = service.public_schema(version=row, base_url=runtime.settings.issuer)
-    return Response(
-        canonical_json(body),
-        media_type=SCHEMA_MEDIA_TYPE,
-        headers={
-            # Published content never changes, so the hash is a strong validator.
-            "ETag": f'"{row.content_hash}"',
-            "Cache-Control": "public, max-age=300",
-            "X-Standard-State": row.state,
-        },
-    )
+    return Response(canonical_json(body), media_type=SCHEMA_MEDIA_TYPE, headers=headers)
 
 
 ROUTES = [Route("/standards/{standard_id}/{version}", raw_schema, methods=["GET"])]

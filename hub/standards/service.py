@@ -5,11 +5,13 @@ Functions are keyword-only and never commit: the caller's unit of work owns the 
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 from sqlalchemy import select
@@ -19,6 +21,8 @@ from sqlalchemy.orm import defer
 
 from hub.canonical import canonical_json, content_hash
 from hub.declarations.models import Declaration
+from hub.standards import patterns
+from hub.standards.categories import FieldCategories, category_changes, read_categories
 from hub.standards.compatibility import (
     CompatibilityMode,
     CompatibilityReport,
@@ -42,6 +46,7 @@ from hub.standards.versions import SemVer, check_standard_id, parse_ref, parse_v
 FIXED_STATES = (VersionState.PUBLISHED, VersionState.DEPRECATED, VersionState.RETIRED)
 REFERENCEABLE_STATES = (VersionState.PUBLISHED, VersionState.DEPRECATED)
 _MAX_SCHEMA_BYTES = 512 * 1024
+T = TypeVar("T")
 # How many of the newest stored records a compatibility check re-validates, and how many
 # refused ones it shows.
 SAMPLE_SIZE = 500
@@ -217,6 +222,13 @@ def _check_schema_document(schema: Any) -> dict[str, Any]:
         )
     if len(canonical_json(schema)) > _MAX_SCHEMA_BYTES:
         raise StandardsError(StandardErrorCode.INVALID_SCHEMA, "the schema is larger than 512 KiB")
+    unsupported = [
+        StandardsError(StandardErrorCode.UNSUPPORTED_PATTERN, patterns.refusal(p, reason), at)
+        for at, p in patterns.find_patterns(schema)
+        if (reason := patterns.check(p)) is not None
+    ]
+    if unsupported:
+        raise StandardsErrors(unsupported)
     issues = check_schema(schema)
     if issues:
         raise StandardsErrors(
@@ -274,6 +286,32 @@ async def _check_refs(
     return available
 
 
+async def _check_categories(
+    *,
+    session: AsyncSession,
+    standard_id: str,
+    schema: dict[str, Any],
+    uri: str,
+    resources: Mapping[str, dict[str, Any]],
+) -> FieldCategories:
+    """Every property carries a known data category, the same in every version."""
+    tree, issues = read_categories(schema=schema, uri=uri, resources=resources)
+    if not issues:
+        for row in await list_versions(
+            session=session, standard_id=standard_id, include_drafts=False
+        ):
+            row_uri = schema_uri(standard_id, row.version)
+            if row_uri == uri:
+                continue
+            old, _ = read_categories(schema=row.schema, uri=row_uri, resources=resources)
+            issues += category_changes(old=old, new=tree, against=row.ref)
+    if issues:
+        raise StandardsErrors(
+            [StandardsError(StandardErrorCode(i.code.value), i.message, i.pointer) for i in issues]
+        )
+    return tree
+
+
 def _resolver(resources: Mapping[str, dict[str, Any]]) -> Any:
     def resolve(ref: str) -> dict[str, Any]:
         uri = urljoin(INTERNAL_BASE + "/", ref) if not ref.startswith("http") else ref
@@ -301,6 +339,9 @@ async def check_compatibility(
     schema = _check_schema_document(schema)
     uri = schema_uri(standard_id, str(semver))
     resources = await _check_refs(session=session, schema=schema, uri=uri)
+    await _check_categories(
+        session=session, standard_id=standard_id, schema=schema, uri=uri, resources=resources
+    )
     history = await _history(session=session, standard=standard, version=semver)
     mode = _mode(standard)
     if semver.minor == 0 and semver.patch == 0:
@@ -374,10 +415,27 @@ async def sample_stored_records(
                 SampleRejection(
                     declaration_id=declaration_id,
                     standard=f"{standard_id}@{version}",
-                    issues=tuple(validator.errors(record, limit=3)),
+                    issues=tuple(_without_values(i) for i in validator.errors(record, limit=3)),
                 )
             )
     return DataSample(sampled=len(rows), rejected=rejected, examples=tuple(examples))
+
+
+# Messages of these keywords name no value of the record, only its field names.
+_VALUE_FREE_KEYWORDS = frozenset({"required", "additionalProperties"})
+
+
+def _without_values(issue: ValidationIssue) -> ValidationIssue:
+    """A sampled record's issue without the stored value the message would quote.
+
+    Sample examples are stored in the version's change report, which every token reads:
+    they must not carry values of records (personal data, amounts) that the reader could
+    not read in the graph."""
+    if issue.keyword in _VALUE_FREE_KEYWORDS:
+        return issue
+    return ValidationIssue(
+        issue.path, issue.keyword, f"the stored value fails `{issue.keyword}` (value not shown)"
+    )
 
 
 async def publish_version(
@@ -590,10 +648,17 @@ async def resolve(*, session: AsyncSession, ref: str, with_schema: bool = True) 
 
 
 class ValidatorCache:
-    """Compiled validators by (uri, content hash): published content never changes."""
+    """Compiled validators by (uri, content hash): published content never changes.
 
-    def __init__(self) -> None:
+    Validation itself runs on a small thread pool, never on the event loop: the error
+    messages of a 1,000-record invalid batch take the reference validator a second or two
+    of CPU, and on the loop that second would stall every other request of the process.
+    The pool is bounded, so concurrent batches queue for it instead of multiplying threads.
+    """
+
+    def __init__(self, *, threads: int = 2) -> None:
         self._compiled: dict[tuple[str, str], CompiledValidator] = {}
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="validate")
 
     async def get(self, *, session: AsyncSession, version: StandardVersion) -> CompiledValidator:
         """The compiled validator of a fixed version (compiled once per process)."""
@@ -609,6 +674,48 @@ class ValidatorCache:
             compiled = compile_validator(schema=schema, uri=uri, resources=resources)
             self._compiled[key] = compiled
         return compiled
+
+    async def run(self, work: Callable[..., T], /, *args: Any) -> T:
+        """Runs CPU-bound validation work on the validation threads and awaits its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, work, *args)
+
+    def close(self) -> None:
+        """Stops the validation threads (at shutdown)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class CategoryCache:
+    """Category trees of fixed versions, read once per process: their content never changes."""
+
+    def __init__(self) -> None:
+        self._trees: dict[tuple[str, str], FieldCategories] = {}
+
+    async def get(
+        self, *, session: AsyncSession, standard_id: str, version: str
+    ) -> FieldCategories | None:
+        """The category tree of a version (None if the registry has no fixed such version)."""
+        key = (standard_id, version)
+        tree = self._trees.get(key)
+        if tree is not None:
+            return tree
+        schema = await session.scalar(
+            select(StandardVersion.schema).where(
+                StandardVersion.standard_id == standard_id,
+                StandardVersion.version == version,
+                StandardVersion.state.in_([s.value for s in FIXED_STATES]),
+            )
+        )
+        if schema is None:
+            return None
+        resources = await _referenceable(session)
+        # A version published before annotations existed reads as unannotated: its fields
+        # are withheld from every reader who may not read every category in clear.
+        tree, _issues = read_categories(
+            schema=schema, uri=schema_uri(standard_id, version), resources=resources
+        )
+        self._trees[key] = tree
+        return tree
 
 
 def public_schema(*, version: StandardVersion, base_url: str) -> dict[str, Any]:

@@ -8,12 +8,10 @@ References are resolved only against the resources the caller hands in: nothing 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import jsonschema_rs
@@ -23,6 +21,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
+from hub.standards import patterns
 from hub.standards.formats import FORMAT_CHECKERS
 from hub.standards.refs import UnresolvableReference, find_refs, inline_refs, ref_closure
 
@@ -67,44 +66,17 @@ class ValidationIssue:
 # -- the reference validator (error lists) ------------------------------------------------
 
 
-@lru_cache(maxsize=1024)
-def _ecma_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a schema pattern so `$` means end of string, as in ECMA-262 and Rust.
-
-    Python's `$` also matches before a trailing newline, so "100\\n" would pass `^[0-9]+$`
-    here yet fail in jsonschema_rs; rewriting unescaped `$` outside classes to `\\Z` keeps
-    both validators in agreement.
-    """
-    out: list[str] = []
-    escaped = in_class = False
-    for char in pattern:
-        if escaped:
-            out.append(char)
-            escaped = False
-        elif char == "\\":
-            out.append(char)
-            escaped = True
-        elif in_class:
-            out.append(char)
-            in_class = char != "]"
-        elif char == "[":
-            out.append(char)
-            in_class = True
-        elif char == "$":
-            out.append(r"\Z")
-        else:
-            out.append(char)
-    return re.compile("".join(out))
-
-
 def _pattern_keyword(
     validator: Any, pattern: str, instance: object, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
-    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+    # RE2, never `re`: the message below is built for records the sender chose, against a
+    # pattern the standard's author chose (hub/standards/patterns.py).
+    if validator.is_type(instance, "string") and patterns.search(pattern, instance) is None:
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 _HubValidator = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})
+patterns.install_in_jsonschema()
 
 _FORMAT_CHECKER = FormatChecker()
 for _name, _check in FORMAT_CHECKERS.items():
@@ -145,6 +117,12 @@ class CompiledValidator:
         """Return every reason the instance is invalid (at most `limit`), [] if it is valid."""
         if self._rust.is_valid(instance):
             return []
+        issues = self._python_issues(instance, limit=limit)
+        # The differential test keeps both engines in agreement; should they ever differ,
+        # the record is still refused, never accepted for want of a message.
+        return issues or [ValidationIssue("", "schema", "does not conform to the standard")]
+
+    def _python_issues(self, instance: object, *, limit: int) -> list[ValidationIssue]:
         issues: list[ValidationIssue] = []
         seen: set[ValidationIssue] = set()
         for error in self._python.iter_errors(instance):
@@ -206,8 +184,15 @@ def check_schema(schema: object) -> list[ValidationIssue]:
 
 _CACHE: OrderedDict[tuple[str, str], CompiledValidator] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
+# The meta-schema's `format: regex` asks whether a schema's pattern is a regular
+# expression: the linear engine that will run it answers, not Python's `re`.
+_META_FORMAT_CHECKER = FormatChecker()
+_META_FORMAT_CHECKER.checkers = {
+    **Draft202012Validator.FORMAT_CHECKER.checkers,
+    "regex": (lambda value: not isinstance(value, str) or patterns.check(value) is None, ()),
+}
 _META_VALIDATOR = Draft202012Validator(
-    Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
+    Draft202012Validator.META_SCHEMA, format_checker=_META_FORMAT_CHECKER
 )
 
 
@@ -217,6 +202,13 @@ def _compile(
     # The root gets its internal URI as `$id` so relative and absolute-path refs resolve
     # the same way in both libraries.
     root = {**schema, "$id": uri}
+    for document_uri, document in {uri: schema, **closure}.items():
+        for pointer, pattern in patterns.find_patterns(document):
+            reason = patterns.check(pattern)
+            if reason is not None:
+                raise SchemaCompileError(
+                    f"{document_uri}#{pointer}: {patterns.refusal(pattern, reason)}"
+                )
     try:
         rust_registry = jsonschema_rs.Registry(
             list(closure.items()), draft=jsonschema_rs.Draft202012, retriever=_refuse_rust
@@ -228,6 +220,8 @@ def _compile(
             base_uri=uri,
             formats=FORMAT_CHECKERS,
             validate_formats=True,
+            # The `regex` crate (linear time), not the default backtracking fancy-regex.
+            pattern_options=jsonschema_rs.RegexOptions(),
         )
     except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
         raise SchemaCompileError(f"{uri}: cannot compile: {exc}".split("\n\n")[0]) from exc

@@ -50,8 +50,8 @@ from hub.trade.regions import CITIES
 
 __all__ = [
     "B2B_ORDER_TYPES",
-    "OVER_FROM_USD",
-    "WATCH_FROM_USD",
+    "OVER_ABOVE_USD",
+    "WATCH_ABOVE_USD",
     "BusinessType",
     "Dimension",
     "Direction",
@@ -75,10 +75,12 @@ _RATE_TYPE = Numeric(18, 6)
 _SUM_TYPE = Numeric(30, 6)
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
-# SAFE's trade forex enterprise list: USD 200,000 of yearly receipts or payments obliges an
-# enterprise to register within a month; from 180,000 it is watched as an early warning.
-WATCH_FROM_USD = Decimal("180000")
-OVER_FROM_USD = Decimal("200000")
+# SAFE's trade forex enterprise list: an enterprise whose yearly goods-trade receipts or
+# payments pass USD 200,000 must register within a month; above 180,000 it is watched as
+# an early warning. "Over" is strictly above 200,000 and "watch" strictly above 180,000;
+# exactly 200,000 is not over and stays watched (docs/rules.md, "SAFE bands").
+WATCH_ABOVE_USD = Decimal("180000")
+OVER_ABOVE_USD = Decimal("200000")
 
 
 class Dimension(StrEnum):
@@ -115,10 +117,10 @@ class ForexBand(StrEnum):
 
 
 def band_of(usd: Decimal) -> ForexBand:
-    """The band of a yearly USD total: BELOW < 180,000 <= WATCH < 200,000 <= OVER."""
-    if usd >= OVER_FROM_USD:
+    """The band of a yearly USD total: BELOW ≤ 180,000 < WATCH ≤ 200,000 < OVER."""
+    if usd > OVER_ABOVE_USD:
         return ForexBand.OVER
-    if usd >= WATCH_FROM_USD:
+    if usd > WATCH_ABOVE_USD:
         return ForexBand.WATCH
     return ForexBand.BELOW
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import Base, UTCDateTime
@@ -185,3 +185,45 @@ class CustomsStatusEvent(Base):
     return_time: Mapped[str] = mapped_column(String(14))
     status: Mapped[str] = mapped_column(String(12))
     declaration_id: Mapped[str] = mapped_column(String(32))
+
+
+class BuyerYearTotal(Base):
+    """Quota a buyer used in a year on orders customs accepted, on every platform."""
+
+    __tablename__ = "buyer_year_totals"
+
+    buyer_id_number: Mapped[str] = mapped_column(String(60), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    confirmed_total: Mapped[Decimal] = mapped_column(Money)
+
+
+class PlatformBuyerYearTotal(Base):
+    """Quota a buyer used in a year as one platform knows it: its own orders that count."""
+
+    __tablename__ = "platform_buyer_year_totals"
+
+    ebp_code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    buyer_id_number: Mapped[str] = mapped_column(String(60), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counted_total: Mapped[Decimal] = mapped_column(Money)
+
+
+class LimitEntry(Base):
+    """What one order adds to its buyer's year: the exact amount, to take back exactly."""
+
+    __tablename__ = "limit_entries"
+    __table_args__ = (
+        # Orders flagged over the annual limit, re-checked when quota is freed.
+        Index("ix_limit_entries_over", "buyer_id_number", "year", "over_annual"),
+    )
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    ebp_code: Mapped[str] = mapped_column(String(18))
+    buyer_id_number: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int] = mapped_column(Integer)
+    standing: Mapped[str] = mapped_column(String(10))  # CONFIRMED, PENDING or OUT
+    amount: Mapped[Decimal] = mapped_column(Money)  # limit value less what was returned
+    returned: Mapped[Decimal] = mapped_column(Money)  # value given back by returns (625)
+    indivisible: Mapped[bool] = mapped_column(Boolean)
+    counted: Mapped[bool] = mapped_column(Boolean)  # amount is in the totals
+    over_annual: Mapped[bool] = mapped_column(Boolean)  # flagged: the year had no room

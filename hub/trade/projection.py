@@ -13,14 +13,15 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, null, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.access.authority import RECORD_TYPES
 from hub.db import pair_in
-from hub.declarations.records import RECORD_TYPES
-from hub.trade.limits import applies_retail_limits, check_retail_limits, limit_value
+from hub.trade import quota
+from hub.trade.limits import Standing, applies_retail_limits, full_tax_applies, limit_value
 from hub.trade.matching import match_order
 from hub.trade.models import (
     CustomsStatusEvent,
@@ -34,13 +35,11 @@ from hub.trade.models import (
 )
 from hub.trade.regions import region_of
 from hub.trade.rules_config import RuleConfig
-from hub.trade.tax import retail_import_tax
+from hub.trade.tax import TaxBasis, import_tax
 
 ACTIVE = "ACTIVE"
 CANCELLED = "CANCELLED"
 TAX_MISMATCH = "TAX_MISMATCH"
-# Customs statuses after which an order is no purchase (rejected, returned, or an error).
-_NOT_A_PURCHASE = {100, 700}
 _CHUNK = 400
 
 OrderKey = tuple[str, str]
@@ -404,9 +403,9 @@ async def apply(
         key = rtype.order_key(record.payload)
         if key is None:
             continue
-        if rtype.node == "customs_status" and not _ends_purchase(record):
-            # A customs receipt that keeps the order a purchase changes its status only:
-            # matching, tax and the buyer's limits stay as they are.
+        if rtype.node == "customs_status":
+            # A customs receipt changes no match and no tax: only the order's status and
+            # where it counts toward its buyer's year (hub.trade.limits).
             status_only.add(key)
         else:
             affected.add(key)
@@ -425,19 +424,12 @@ async def apply(
         await refresh_milestones(
             session=session, waybill_keys={r.record_key for r in by_node["waybill"]}
         )
-    if affected:
-        await rematch(session=session, keys=affected, rules=rules)
     if status_only - affected:
         await refresh_order_customs_status(session=session, keys=status_only - affected)
-
-
-def _ends_purchase(record: Accepted) -> bool:
-    """True for a receipt after which the order no longer counts toward the buyer's year."""
-    try:
-        status = int(record.payload.get("returnStatus", 0))
-    except (TypeError, ValueError):
-        return True
-    return record.app_type == "3" or status in _NOT_A_PURCHASE or status < 0
+    if affected or status_only:
+        await rematch(
+            session=session, keys=affected, rules=rules, receipts_only=status_only - affected
+        )
 
 
 async def refresh_order_customs_status(*, session: AsyncSession, keys: set[OrderKey]) -> None:
@@ -481,30 +473,40 @@ async def _by_order(
     return found
 
 
-async def _latest_customs_status(
+# What rematch reads of an order besides its payload (_by_order adds ebp_code, order_no).
+_ORDER_COLUMNS = (
+    Order.id,
+    Order.ebc_code,
+    Order.direction,
+    Order.status,
+    Order.buyer_id_number,
+    Order.order_year,
+)
+
+
+async def _orders(
     session: AsyncSession, keys: list[OrderKey]
-) -> dict[OrderKey, int]:
-    found: dict[OrderKey, int] = {}
+) -> tuple[dict[OrderKey, Any], dict[OrderKey, Any]]:
+    """The orders of these keys: active ones with their payloads, and the cancelled ones."""
+    active: dict[OrderKey, Any] = {}
+    withdrawn: dict[OrderKey, Any] = {}
+    wanted = set(keys)
     for chunk in _chunks(keys):
         rows = await session.execute(
             select(
-                CustomsStatusEvent.ebp_code,
-                CustomsStatusEvent.order_no,
-                CustomsStatusEvent.return_status,
-            )
-            .where(
-                pair_in(
-                    CustomsStatusEvent.ebp_code,
-                    CustomsStatusEvent.order_no,
-                    chunk,
-                ),
-                CustomsStatusEvent.status == ACTIVE,
-            )
-            .order_by(CustomsStatusEvent.return_time, CustomsStatusEvent.id)
+                Order.ebp_code,
+                Order.order_no,
+                # Only an active order's payload is read: a cancelled one is not re-matched.
+                case((Order.status == ACTIVE, Order.payload), else_=null()).label("payload"),
+                Order.risk_flags,
+                *_ORDER_COLUMNS,
+            ).where(pair_in(Order.ebp_code, Order.order_no, chunk))
         )
-        for ebp, order_no, status in rows:
-            found[(ebp, order_no)] = status
-    return found
+        for row in rows:
+            key = (row.ebp_code, row.order_no)
+            if key in wanted:
+                (active if row.status == ACTIVE else withdrawn)[key] = row
+    return active, withdrawn
 
 
 def _indivisible(order: Mapping[str, Any]) -> bool:
@@ -512,44 +514,20 @@ def _indivisible(order: Mapping[str, Any]) -> bool:
     return len(items) == 1 and _money(items[0].get("qty")) == Decimal(1)
 
 
-@dataclass
-class _OrderState:
-    """What limit checking needs of an order; affected orders carry fresh values."""
+async def rematch(
+    *,
+    session: AsyncSession,
+    keys: set[OrderKey],
+    rules: RuleConfig,
+    receipts_only: set[OrderKey] | frozenset[OrderKey] = frozenset(),
+) -> None:
+    """Recomputes matching, tax and limit flags for the orders with these keys.
 
-    id: int
-    order_no: str
-    direction: str
-    status: str
-    app_time: str
-    buyer_id_number: str | None
-    order_year: int
-    trade_mode: str | None
-    limit_value: Decimal | None
-    customs_status: int | None
-    risk_flags: list[str]
-    payload: Mapping[str, Any] | None = None
-
-
-_STATE_COLUMNS = (
-    Order.id,
-    Order.order_no,
-    Order.direction,
-    Order.status,
-    Order.app_time,
-    Order.buyer_id_number,
-    Order.order_year,
-    Order.trade_mode,
-    Order.limit_value,
-    Order.customs_status,
-    Order.risk_flags,
-)
-
-
-async def rematch(*, session: AsyncSession, keys: set[OrderKey], rules: RuleConfig) -> None:
-    """Recomputes matching, tax and limit flags for the orders with these keys."""
-    orders = await _by_order(session, Order, sorted(keys), (*_STATE_COLUMNS, Order.payload))
-    if not orders:
-        return
+    Orders in `receipts_only` had only customs receipts arrive: their matching and tax
+    stand, and only where they count toward the buyer's year is decided again. All limit
+    work of one call runs in one `quota.account`, so the buyer rows are locked in one order.
+    """
+    orders, withdrawn = await _orders(session, sorted(keys))
     present = sorted(orders)
     imports = [k for k in present if orders[k].direction == "I"]
     exports = [k for k in present if orders[k].direction != "I"]
@@ -560,10 +538,10 @@ async def rematch(*, session: AsyncSession, keys: set[OrderKey], rules: RuleConf
     inventories = await _by_order(
         session, Inventory, present, (Inventory.payload, Inventory.trade_mode)
     )
-    statuses = await _latest_customs_status(session, present)
+    customs = await quota.receipts_by_order(session=session, keys=present)
 
     updates: dict[int, dict[str, Any]] = {}
-    states: list[_OrderState] = []
+    subjects: list[quota.Subject] = []
     for key, order in orders.items():
         direction = order.direction
         money_doc = payments.get(key) if direction == "I" else receipts.get(key)
@@ -579,6 +557,7 @@ async def rematch(*, session: AsyncSession, keys: set[OrderKey], rules: RuleConf
             config=rules,
         )
         trade_mode = order.payload.get("tradeMode") or (inventory.trade_mode if inventory else None)
+        order_receipts = customs.get(key, [])
         row: dict[str, Any] = {
             "b_id": order.id,
             "trade_mode": trade_mode,
@@ -587,117 +566,67 @@ async def rematch(*, session: AsyncSession, keys: set[OrderKey], rules: RuleConf
             "match_discrepancies": [
                 {"code": d.code.value, "detail": d.detail} for d in result.discrepancies
             ],
-            "customs_status": statuses.get(key),
+            "customs_status": order_receipts[-1].status if order_receipts else None,
             "tax_computed": None,
             "limit_value": None,
             "risk_flags": [],
         }
+        value = None
+        indivisible = _indivisible(order.payload)
         if applies_retail_limits(direction=direction, trade_mode=trade_mode):
-            tax = retail_import_tax(order=order.payload, inventory=inventory_payload, config=rules)
-            row["tax_computed"] = tax.computed
-            row["limit_value"] = limit_value(
-                order=order.payload, inventory=inventory_payload, config=rules
+            value = limit_value(order=order.payload, inventory=inventory_payload, config=rules)
+            # One indivisible item over the single limit owes full tax: compare with that.
+            full = full_tax_applies(value=value, indivisible=indivisible, config=rules)
+            tax = import_tax(
+                order=order.payload,
+                inventory=inventory_payload,
+                config=rules,
+                basis=TaxBasis.FULL if full else TaxBasis.RETAIL,
             )
+            row["tax_computed"] = tax.computed
+            row["limit_value"] = value
             if not tax.matches:
                 row["risk_flags"].append(TAX_MISMATCH)
         updates[order.id] = row
-        states.append(
-            _OrderState(
-                id=order.id,
-                order_no=order.order_no,
-                direction=direction,
-                status=order.status,
-                app_time=order.app_time,
+        subjects.append(
+            quota.Subject(
+                order_id=order.id,
+                ebp_code=order.ebp_code,
                 buyer_id_number=order.buyer_id_number,
-                order_year=order.order_year,
-                trade_mode=trade_mode,
-                limit_value=row["limit_value"],
-                customs_status=row["customs_status"],
-                risk_flags=row["risk_flags"],
-                payload=order.payload,
+                year=order.order_year,
+                value=value,
+                indivisible=indivisible,
+                standing=quota.standing_of(
+                    status=order.status,
+                    platform=order.ebp_code,
+                    seller=order.ebc_code,
+                    inventory_active=inventory is not None,
+                    receipts=order_receipts,
+                    rules=rules,
+                )
+                if value is not None
+                else Standing.OUT,
             )
         )
-    await _apply_limits(session=session, orders=states, updates=updates, rules=rules)
-    full = [u for u in updates.values() if "match_status" in u]
-    flags_only = [u for u in updates.values() if "match_status" not in u]
-    table = Order.__table__
-    if full:
+    # A cancelled order keeps its match, but no longer counts toward its buyer's year.
+    subjects += [
+        quota.Subject(order.id, order.ebp_code, None, order.order_year, None, False, Standing.OUT)
+        for order in withdrawn.values()
+    ]
+    stored, stored_flags = await quota.stored_subjects(
+        session=session, keys=set(receipts_only) - set(orders) - set(withdrawn), rules=rules
+    )
+    stored_flags |= {order.id: list(order.risk_flags or []) for order in withdrawn.values()}
+    limit_flags = await quota.account(session=session, subjects=[*subjects, *stored], rules=rules)
+    for order_id, row in updates.items():
+        row["risk_flags"] = quota.with_limit_flags(row["risk_flags"], limit_flags.get(order_id, ()))
+    await quota.write_flags(session=session, current=stored_flags, limit_flags=limit_flags)
+    if updates:
+        rows = list(updates.values())
+        table = Order.__table__
         await session.execute(
             update(table)
             .where(table.c.id == bindparam("b_id"))
-            .values({c: bindparam(c) for c in full[0] if c != "b_id"}),
-            full,
+            .values({c: bindparam(c) for c in rows[0] if c != "b_id"}),
+            rows,
         )
-    if flags_only:
-        await session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(risk_flags=bindparam("risk_flags")),
-            flags_only,
-        )
-
-
-def _counts_toward_year(order: _OrderState) -> bool:
-    rejected = order.customs_status is not None and (
-        order.customs_status in _NOT_A_PURCHASE or order.customs_status < 0
-    )
-    return (
-        order.status == ACTIVE
-        and order.limit_value is not None
-        and applies_retail_limits(direction=order.direction, trade_mode=order.trade_mode)
-        and not rejected
-    )
-
-
-async def _apply_limits(
-    *,
-    session: AsyncSession,
-    orders: list[_OrderState],
-    updates: dict[int, dict[str, Any]],
-    rules: RuleConfig,
-) -> None:
-    """Recomputes limit flags for every order of each affected buyer and year."""
-    buyers = {
-        (o.buyer_id_number, o.order_year)
-        for o in orders
-        if o.buyer_id_number
-        and applies_retail_limits(direction=o.direction, trade_mode=o.trade_mode)
-    }
-    if not buyers:
-        return
-    related: dict[int, _OrderState] = {o.id: o for o in orders}
-    for chunk in _chunks(sorted(buyers)):  # type: ignore[type-var]
-        rows = await session.execute(
-            select(*_STATE_COLUMNS).where(
-                pair_in(Order.buyer_id_number, Order.order_year, chunk),
-                Order.direction == "I",
-            )
-        )
-        for row in rows:
-            if row.id not in related:
-                related[row.id] = _OrderState(**row._mapping)
-    by_buyer: dict[tuple[str | None, int], list[_OrderState]] = defaultdict(list)
-    for order in related.values():
-        if (order.buyer_id_number, order.order_year) in buyers:
-            by_buyer[(order.buyer_id_number, order.order_year)].append(order)
-    for group in by_buyer.values():
-        group.sort(key=lambda o: (o.app_time, o.order_no))
-        total = Decimal(0)
-        for order in group:
-            if not _counts_toward_year(order):
-                continue
-            assert order.limit_value is not None
-            flags = check_retail_limits(
-                order_total=order.limit_value,
-                buyer_year_total_before=total,
-                single_item_indivisible=_indivisible(order.payload or {}),
-                config=rules,
-            )
-            total += order.limit_value
-            row = updates.get(order.id)
-            if row is None:  # another order of the buyer: only its limit flags change
-                row = updates[order.id] = {"b_id": order.id, "risk_flags": order.risk_flags or []}
-            row["risk_flags"] = [
-                *(f for f in row["risk_flags"] if f == TAX_MISMATCH),
-                *(flag.value for flag in flags),
-            ]

@@ -28,8 +28,8 @@ from tests.support import TEST_ISSUER, jwt_claims
 Gql = Callable[..., Awaitable[dict[str, Any]]]
 Token = Callable[..., Awaitable[str]]
 
-SELLER = "91320302MA1XYZ0001"
-CARRIER = "91320302MA1XYZ0002"
+SELLER = "91320302MA1XYA0001"
+CARRIER = "91320302MA1XYB0008"
 
 FIELDS = """
   id enterprise bank bankName categories purpose dataFrom dataTo expiresAt status
@@ -514,7 +514,7 @@ async def test_active_grants_unions_consents_but_keeps_each_to_its_period(
         grants = await consents.active_grants(
             session=session,
             bank_client_id=parties.bank.client_id,
-            enterprise_codes=[SELLER, CARRIER, "91320302MA1XYZ0099"],
+            enterprise_codes=[SELLER, CARRIER, "91320302MA1XYC009B"],
             at=datetime.now(UTC),
         )
 

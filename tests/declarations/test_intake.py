@@ -123,13 +123,15 @@ async def test_an_enterprise_that_is_not_a_party_is_refused(
     assert await _count(app) == 0
 
 
-async def test_the_seller_and_the_payment_institution_may_declare_the_order_too(
+async def test_the_seller_may_declare_the_order_too_but_not_the_payment_institution(
     declare: Declare,
 ) -> None:
     order = import_documents()["order"]
     assert (await declare("cbec.order", order, as_=SELLER))["errors"] == []
+    # Named on the order, the payment institution reads its header; it does not send it.
     other = import_documents("XZ202403150002")["order"]
-    assert (await declare("cbec.order", other, as_=PAYER_INSTITUTION))["errors"] == []
+    refused = await declare("cbec.order", other, as_=PAYER_INSTITUTION)
+    assert [e["code"] for e in refused["errors"]] == ["ROLE_NOT_ALLOWED"]
 
 
 async def test_declaring_needs_the_declare_scope(gql: Gql, get_token: Any, shipped: None) -> None:
@@ -275,9 +277,16 @@ async def test_a_batch_over_1000_records_is_refused_whole(
     gql: Gql, enterprise_token: Any, shipped: None, app: Starlette
 ) -> None:
     payload = import_documents()["order"]
-    result = await _batch(gql, await enterprise_token(PLATFORM), [payload] * 1001, atomic=False)
-    assert result["accepted"] == 0
-    assert {e["code"] for r in result["results"] for e in r["errors"]} == {"BATCH_TOO_LARGE"}
+    inputs = [{"standard": "cbec.order", "payload": payload}] * 1001
+    body = await gql(
+        DECLARE_BATCH,
+        token=await enterprise_token(PLATFORM),
+        variables={"inputs": inputs, "atomic": False},
+    )
+    # Refused before anything runs (a query limit): coercing and answering an unbounded
+    # list would cost more than the refusal saves.
+    assert body.get("data") is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["LIST_TOO_LONG"]
     assert await _count(app) == 0
 
 
@@ -341,7 +350,7 @@ async def test_a_compatibility_check_reports_how_many_stored_records_the_candida
             session=session, standard_id="cbec.order", version="1.0.0"
         )
     candidate = copy.deepcopy(current.schema)
-    candidate["properties"]["note"] = {"type": "string", "maxLength": 10}
+    candidate["properties"]["note"] = {"type": "string", "maxLength": 10, "x-hub-category": "order"}
     admin = await get_token(scopes="standards:write")
     body = await gql(
         CHECK,

@@ -306,3 +306,61 @@ def test_progress_draws_one_updating_line_only_when_enabled() -> None:
     silent(1, 2)
     silent.close()
     assert quiet.getvalue() == ""
+
+
+# -- idempotent clients -----------------------------------------------------------------------
+
+
+def _clients_file(path: Path) -> dict[str, dict[str, object]]:
+    return {c["name"]: c for c in json.loads(path.read_text())["clients"]}
+
+
+def test_running_demo_again_keeps_its_clients_and_their_secrets(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    assert hub("demo", "--orders", "0", database_url=url, cwd=tmp_path).returncode == 0
+    first = _clients_file(tmp_path / CREDENTIALS)
+    count = query(tmp_path / "hub.db", "SELECT count(*) FROM oauth_clients")
+    again = hub("demo", "--orders", "0", database_url=url, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert query(tmp_path / "hub.db", "SELECT count(*) FROM oauth_clients") == count
+    assert _clients_file(tmp_path / CREDENTIALS) == first
+
+
+async def test_without_its_credentials_file_demo_gives_its_clients_new_working_secrets(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    assert hub("demo", "--orders", "0", database_url=url, cwd=tmp_path).returncode == 0
+    first = _clients_file(tmp_path / CREDENTIALS)
+    (tmp_path / CREDENTIALS).unlink()
+    assert hub("demo", "--orders", "0", database_url=url, cwd=tmp_path).returncode == 0
+    second = _clients_file(tmp_path / CREDENTIALS)
+    assert {n: c["client_id"] for n, c in second.items()} == {
+        n: c["client_id"] for n, c in first.items()
+    }
+    assert all(second[n]["client_secret"] != first[n]["client_secret"] for n in first)
+    app = create_app(Settings(database_url=url, issuer=TEST_ISSUER, env="test"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=TEST_ISSUER) as http:
+            for client in (*second.values(), *first.values()):
+                response = await http.post(
+                    "/oauth/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=(str(client["client_id"]), str(client["client_secret"])),
+                )
+                expected = 200 if client in second.values() else 401
+                assert response.status_code == expected, client["name"]
+
+
+def test_credentials_file_names_each_clients_enterprise_and_roles(demo: DemoRun) -> None:
+    enterprises = {
+        payload["code"]: payload for _, payload in generate(orders=0, seed=SEED).enterprises
+    }
+    for client in json.loads(demo.credentials.read_text())["clients"]:
+        code = client["enterprise_code"]
+        if code is None:
+            assert client["enterprise_name"] is None
+            continue
+        assert client["enterprise_name"] == enterprises[code]["name"]
+        assert client["roles"] == list(enterprises[code]["roles"])

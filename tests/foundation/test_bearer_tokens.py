@@ -64,7 +64,7 @@ def _assert_401(response: httpx.Response, error: str = "invalid_token") -> None:
 
 
 async def test_me_reflects_the_token(http: httpx.AsyncClient, get_token: Token) -> None:
-    token = await get_token(scopes="declare", enterprise="91320302MA1XYZ0001", name="Seller ERP")
+    token = await get_token(scopes="declare", enterprise="91320302MA1XYA0001", name="Seller ERP")
     response = await _me(http, token)
     assert response.status_code == 200
     me = response.json()["data"]["me"]
@@ -72,7 +72,7 @@ async def test_me_reflects_the_token(http: httpx.AsyncClient, get_token: Token) 
         "clientId": jwt_claims(token)["client_id"],
         "name": "Seller ERP",
         "scopes": ["declare"],
-        "enterpriseCode": "91320302MA1XYZ0001",
+        "enterpriseCode": "91320302MA1XYA0001",
         "issuer": TEST_ISSUER,
     }
 

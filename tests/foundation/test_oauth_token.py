@@ -60,13 +60,13 @@ async def test_post_auth_issues_a_token_for_a_requested_subset_of_scopes(
 async def test_enterprise_clients_tokens_carry_the_bound_enterprise(
     http: httpx.AsyncClient, register_client: Register
 ) -> None:
-    client = await register_client(scopes="declare", enterprise="91320302MA1XYZ0001")
+    client = await register_client(scopes="declare", enterprise="91320302MA1XYA0001")
     response = await http.post(
         "/oauth/token",
         data={"grant_type": "client_credentials"},
         auth=(client.client_id, client.client_secret),
     )
-    assert jwt_claims(response.json()["access_token"])["enterprise_code"] == "91320302MA1XYZ0001"
+    assert jwt_claims(response.json()["access_token"])["enterprise_code"] == "91320302MA1XYA0001"
 
 
 async def test_wrong_secret_is_refused_as_invalid_client(

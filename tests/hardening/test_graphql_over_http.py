@@ -175,7 +175,7 @@ async def test_a_field_error_is_200_with_data_for_graphql_response_json(
     http: httpx.AsyncClient, get_token: Token
 ) -> None:
     # A caller without audit:read asking for the access log: the field fails, not the request.
-    seller = await get_token(scopes="declare", enterprise="91320302MA1XYZ0001")
+    seller = await get_token(scopes="declare", enterprise="91320302MA1XYA0001")
     response = await http.post(
         "/graphql",
         json={"query": "{ __typename consents { id } }"},

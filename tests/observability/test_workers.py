@@ -60,12 +60,20 @@ def _hub(args: list[str], env: dict[str, str], cwd: Path) -> str:
 
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[Served]:
+    with serve_two_workers(tmp_path) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serve_two_workers(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
+    """`hub serve --workers 2` on a fresh SQLite file, with a `declare` client."""
     port = _free_port()
     database = tmp_path / "workers.db"
     env = {
         **os.environ,
         "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "HUB_ISSUER": f"http://127.0.0.1:{port}",
+        **extra_env,
     }
     _hub(["standards", "publish", "--shipped"], env, tmp_path)
     credentials = json.loads(
@@ -115,6 +123,63 @@ def _wait_until_serving(served: Served) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"hub serve did not start within 60 s:\n{served.log.read_text()}")
+
+
+def _token(served: Served) -> str:
+    response = httpx.post(
+        f"{served.base}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(served.credentials["client_id"], served.credentials["client_secret"]),
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def test_one_scrape_counts_the_requests_answered_by_both_workers(two_workers: Served) -> None:
+    pids: list[int] = []
+    while len(set(pids)) < 2 and len(pids) < 400:
+        status, pid = _scrape_pid(two_workers.base)
+        assert status == 200
+        pids.append(pid)
+    assert len(set(pids)) == 2, "the kernel gave every connection to one worker"
+    # A worker counts a request just after sending its response, so the last scrapes may
+    # not be counted yet when the next one is answered: scrape until they all are.
+    counted = 0.0
+    for _ in range(50):
+        response = httpx.get(f"{two_workers.base}/metrics", headers={"Connection": "close"})
+        labels = {"method": "GET", "route": "/metrics", "status": "200"}
+        counted = parse(response.text).value("hub_http_requests_total", **labels)
+        pids.append(0)  # this scrape is counted by the next one
+        if counted == len(pids) - 1:
+            break
+        time.sleep(0.1)
+    assert counted == len(pids) - 1  # every worker's scrapes, not one worker's share
+
+
+@pytest.mark.parametrize("redis_url", ["redis://127.0.0.1:6379/0"])
+def test_with_redis_the_rate_limit_is_shared_by_the_workers(tmp_path: Path, redis_url: str) -> None:
+    env = {"HUB_REDIS_URL": redis_url, "HUB_RATE_LIMIT": "10/h", "HUB_RATE_LIMIT_BURST": "10"}
+    with serve_two_workers(tmp_path, **env) as served:
+        token = _token(served)
+        statuses = []
+        pids = set()
+        for _ in range(30):
+            # New connections, so both workers take requests (the scrapes show it).
+            response = httpx.post(
+                f"{served.base}/graphql",
+                json={"query": "{ me { clientId } }"},
+                headers={"Authorization": f"Bearer {token}", "Connection": "close"},
+            )
+            statuses.append(response.status_code)
+            pids.add(_scrape_pid(served.base)[1])
+        # Per-process buckets would let each worker admit 10; one shared limit admits 10.
+        assert statuses.count(200) == 10
+        assert statuses.count(429) == 20
+        assert len(pids) == 2
+        labels = {"method": "POST", "route": "/graphql", "status": "429"}
+        response = httpx.get(f"{served.base}/metrics")
+        assert parse(response.text).value("hub_rate_limited_total") == 20
+        assert parse(response.text).value("hub_http_requests_total", **labels) == 20
 
 
 def _scrape_pid(base: str) -> tuple[int, int]:

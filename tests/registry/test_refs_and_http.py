@@ -26,7 +26,12 @@ COMMON: dict[str, Any] = {
 PORT: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
-    "properties": {"portCode": {"$ref": "/standards/zone.common/1.0.0#/$defs/code"}},
+    "properties": {
+        "portCode": {
+            "$ref": "/standards/zone.common/1.0.0#/$defs/code",
+            "x-hub-category": "clearance",
+        }
+    },
     "required": ["portCode"],
     "additionalProperties": False,
 }

@@ -71,7 +71,7 @@ PARCEL_V1: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Parcel",
     "type": "object",
-    "properties": {"parcelNo": {"type": "string", "maxLength": 20}},
+    "properties": {"parcelNo": {"type": "string", "maxLength": 20, "x-hub-category": "logistics"}},
     "required": ["parcelNo"],
     "additionalProperties": False,
 }
@@ -79,7 +79,7 @@ PARCEL_V1: dict[str, Any] = {
 
 def with_property(schema: dict[str, Any], name: str, *, required: bool) -> dict[str, Any]:
     changed = copy.deepcopy(schema)
-    changed["properties"][name] = {"type": "string"}
+    changed["properties"][name] = {"type": "string", "x-hub-category": "logistics"}
     if required:
         changed["required"] = [*changed["required"], name]
     return changed

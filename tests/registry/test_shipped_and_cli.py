@@ -65,7 +65,10 @@ def test_cli_publish_check_deprecate_retire(tmp_path: Path) -> None:
     (folder / "1.1.0.json").write_text(json.dumps(compatible))
     breaking = json.loads(json.dumps(order))
     breaking["required"] = [*breaking.get("required", []), "brandNewField"]
-    breaking.setdefault("properties", {})["brandNewField"] = {"type": "string"}
+    breaking.setdefault("properties", {})["brandNewField"] = {
+        "type": "string",
+        "x-hub-category": "order",
+    }
     (folder / "1.2.0.json").write_text(json.dumps(breaking))
 
     check_ok = hub("standards", "check", str(folder / "1.1.0.json"), database_url=url, cwd=tmp_path)

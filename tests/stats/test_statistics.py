@@ -514,9 +514,9 @@ async def plant_forex(runtime: Runtime) -> None:
                 make_receipt("W1", "150000.00", "502"),
                 make_receipt("W2", "145000.00", "142"),
                 make_receipt("W3", "13725.00", "300"),
-                # OVER: payments of exactly 200,000 USD in CNY, plus one in an unknown currency.
+                # OVER: payments of 200,000.01 USD in CNY, plus one in an unknown currency.
                 make_payment("O1", "1000000.00", "142"),
-                make_payment("O1", "450000.00", "142", "20241231"),
+                make_payment("O1", "450000.08", "142", "20241231"),
                 make_payment("O1", "123.00", "999"),
                 make_payment("O1", "7250000.00", "142", "20250101"),  # the year after
             ]
@@ -546,7 +546,7 @@ async def test_forex_totals_put_one_seller_in_each_band_with_exact_usd(runtime: 
     assert watch.enterprise_name == "Watched Seller Co., Ltd."
 
     over = by_code[SELLER_OVER]
-    assert (over.receipts_usd, over.payments_usd) == (Decimal("0.00"), Decimal("200000.00"))
+    assert (over.receipts_usd, over.payments_usd) == (Decimal("0.00"), Decimal("200000.01"))
     assert over.band is ForexBand.OVER
     assert over.unconverted_count == 1
 
@@ -570,14 +570,24 @@ async def test_forex_totals_for_one_enterprise_and_an_empty_year(runtime: Runtim
     [
         ("0", ForexBand.BELOW),
         ("179999.99", ForexBand.BELOW),
-        ("180000.00", ForexBand.WATCH),
+        ("180000.01", ForexBand.WATCH),
         ("199999.99", ForexBand.WATCH),
-        ("200000.00", ForexBand.OVER),
+        ("200000.01", ForexBand.OVER),
         ("3000000", ForexBand.OVER),
     ],
 )
-def test_band_thresholds_are_180k_watch_and_200k_over(usd: str, band: ForexBand) -> None:
+def test_band_thresholds_watch_above_180k_and_over_above_200k(usd: str, band: ForexBand) -> None:
     assert service.band_of(Decimal(usd)) is band
+
+
+def test_exactly_usd_200000_is_not_over_the_band_safe_2019() -> None:
+    # SAFE: "over" is above 200,000; the early-warning band runs up to it.
+    assert service.band_of(Decimal("200000.00")) is ForexBand.WATCH
+
+
+def test_exactly_usd_180000_is_not_watched_safe_2019() -> None:
+    # The watch band is above 180,000 and below 200,000.
+    assert service.band_of(Decimal("180000.00")) is ForexBand.BELOW
 
 
 async def test_forex_totals_over_the_demo_match_receipts_summed_by_seller(demo: DemoDb) -> None:

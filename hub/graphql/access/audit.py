@@ -40,6 +40,10 @@ class AccessEventType:
     operation_type: AccessOperationType
     operation_name: str | None
     document_hash: str = strawberry.field(description="SHA-256 (hex) of the query document.")
+    document_id: str | None = strawberry.field(
+        description="The trusted document's id (`sha256:...`) when the request sent "
+        "`documentId` instead of the document text."
+    )
     purpose: str | None = strawberry.field(
         description="The `Hub-Purpose` request header: trimmed, cut to 500 characters."
     )
@@ -67,6 +71,7 @@ class AccessEventType:
             operation_type=AccessOperationType(event.operation_type),
             operation_name=event.operation_name,
             document_hash=event.document_hash,
+            document_id=event.document_id,
             purpose=event.purpose,
             consent_ids=event.consent_ids,
             enterprises=event.enterprises,

@@ -37,9 +37,10 @@ strawberry.enum(Direction, name="TradeDirection", description="I import, E expor
 strawberry.enum(
     ForexBand,
     name="ForexBand",
-    description="Yearly USD receipts or payments against SAFE's threshold: BELOW under "
-    f"{service.WATCH_FROM_USD:,}, WATCH from {service.WATCH_FROM_USD:,} (early warning), "
-    f"OVER from {service.OVER_FROM_USD:,} (must register with SAFE within a month).",
+    description="Yearly USD receipts or payments against SAFE's threshold: BELOW up to "
+    f"{service.WATCH_ABOVE_USD:,}, WATCH above {service.WATCH_ABOVE_USD:,} up to "
+    f"{service.OVER_ABOVE_USD:,} (early warning), OVER above {service.OVER_ABOVE_USD:,} "
+    "(must register with SAFE within a month).",
 )
 
 

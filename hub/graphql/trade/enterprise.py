@@ -31,23 +31,30 @@ class Enterprise:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Enterprise]
 
-    @guarded(C.REGISTRATION, description="USCC (18 characters) or customs code (10).")
+    @guarded(
+        source="cbec.enterprise:/code", description="USCC (18 characters) or customs code (10)."
+    )
     def code(self) -> str | None:
         return self.row.code
 
-    @guarded(C.REGISTRATION)
+    @guarded(source="cbec.enterprise:/name")
     def name(self) -> str | None:
         return self.row.name
 
-    @guarded(C.REGISTRATION)
+    @guarded(source="cbec.enterprise:/customsCode")
     def customs_code(self) -> str | None:
         return self.row.customs_code
 
-    @guarded(C.REGISTRATION, description="Roles it plays: ebp, ebc, logistics, payment, …")
+    @guarded(
+        source="cbec.enterprise:/roles",
+        description="Roles it plays: ebp, ebc, logistics, payment, …",
+    )
     def roles(self) -> list[str] | None:
         return list(self.row.roles or [])
 
-    @guarded(C.REGISTRATION, description="From the USCC administrative division code.")
+    @guarded(
+        source="cbec.enterprise:/code", description="From the USCC administrative division code."
+    )
     def region(self) -> Region | None:
         return Region(division=self.row.division, city=self.row.city, district=self.row.district)
 
@@ -55,7 +62,10 @@ class Enterprise:
     def filed(self) -> bool | None:
         return self.row.filed
 
-    @guarded(C.CREDIT, description="Customs credit class (ADVANCED, GENERAL, DISCREDITED).")
+    @guarded(
+        source="cbec.enterprise:/creditClass",
+        description="Customs credit class (ADVANCED, GENERAL, DISCREDITED).",
+    )
     def credit_class(self) -> str | None:
         return self.row.credit_class
 

@@ -8,9 +8,10 @@ from typing import Any
 import strawberry
 from strawberry.extensions.field_extension import FieldExtension
 
-from hub.access.masking import mask, mask_address
+from hub.access.masking import mask_personal
 from hub.access.policy import Category, Grant, describe, scopes_for
 from hub.graphql.context import Forbidden, Info
+from hub.standards.categories import shipped_category
 
 
 class CategoryForbidden(Forbidden):
@@ -24,9 +25,10 @@ class CategoryForbidden(Forbidden):
 class CategoryGuard(FieldExtension):
     """Resolves a field only when the node's grant covers its category; masks personal data."""
 
-    def __init__(self, category: Category, *, address: bool = False):
+    def __init__(self, category: Category, *, address: bool = False, source: str | None = None):
         self.category = category
         self.address = address
+        self.source = source  # the standard's property the category was read from
 
     def _check(self, source: Any) -> Grant:
         grant: Grant = source.grant
@@ -36,7 +38,7 @@ class CategoryGuard(FieldExtension):
 
     def _finish(self, grant: Grant, value: Any) -> Any:
         if self.category is Category.PERSONAL and not grant.personal_in_clear:
-            return mask_address(value) if self.address else mask(value)
+            return mask_personal(value, address=self.address)
         return value
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
@@ -50,18 +52,39 @@ class CategoryGuard(FieldExtension):
         return self._finish(grant, await next_(source, info, **kwargs))
 
 
+def source_category(source: str) -> tuple[Category, bool]:
+    """The category a shipped standard gives a property (`cbec.order:/goodsValue`), and
+    whether it is an address (masked as one)."""
+    standard_id, _, path = source.partition(":")
+    name = path.rsplit("/", 1)[-1]
+    return shipped_category(standard_id, path), "address" in name.lower()
+
+
 def guarded(
-    category: Category,
+    category: Category | None = None,
     *,
+    source: str | None = None,
     description: str = "",
     resolver: Any = None,
-    address: bool = False,
 ) -> Any:
-    """A field of `category`: @requiresScopes in the SDL, enforced and masked at run time."""
+    """A field with @requiresScopes in the SDL, enforced and masked at run time.
+
+    A field that shows a declared property names it as `source` ("cbec.order:/goodsValue",
+    lines as "/items/*/price") and takes its category from the standard's annotation: the
+    standard is the one place the category is written. Only fields the hub computes
+    (match results, risk flags, links to other documents) name a `category` themselves."""
+    if (category is None) == (source is None):
+        raise TypeError("a guarded field names either its source property or its category")
+    address = False
+    if source is not None:
+        category, address = source_category(source)
+        standard_id, _, path = source.partition(":")
+        description = f"{description} From {standard_id} `{path}`.".strip()
+    assert category is not None
     text = f"{description} {describe(category)}".strip()
     kwargs: dict[str, Any] = {
         "description": text,
-        "extensions": [CategoryGuard(category, address=address)],
+        "extensions": [CategoryGuard(category, address=address, source=source)],
         "requires_scopes": scopes_for(category),
     }
     if resolver is not None:

@@ -72,30 +72,92 @@ async def _provenance(info: Info, standard_id: str, record_key: str) -> list[Pro
     return [Provenance.of(r) for r in rows]
 
 
+def _line_decimal(line: dict[str, Any], name: str) -> PyDecimal | None:
+    return _dec(line.get(name))
+
+
 @strawberry.type(description="An order line.")
 class OrderItem:
-    gnum: int
-    item_name: str
-    gmodel: str
-    unit: str
-    qty: Decimal
-    price: Decimal
-    total_price: Decimal
-    currency: str
-    country: str = strawberry.field(description="Country of origin (customs code).")
+    grant: strawberry.Private[Grant]
+    line: strawberry.Private[dict[str, Any]]
+
+    @guarded(source="cbec.order:/items/*/gnum")
+    def gnum(self) -> int | None:
+        return int(self.line["gnum"])
+
+    @guarded(source="cbec.order:/items/*/itemName")
+    def item_name(self) -> str | None:
+        return self.line.get("itemName")
+
+    @guarded(source="cbec.order:/items/*/gmodel")
+    def gmodel(self) -> str | None:
+        return self.line.get("gmodel")
+
+    @guarded(source="cbec.order:/items/*/unit")
+    def unit(self) -> str | None:
+        return self.line.get("unit")
+
+    @guarded(source="cbec.order:/items/*/qty")
+    def qty(self) -> Decimal | None:
+        return _line_decimal(self.line, "qty")
+
+    @guarded(source="cbec.order:/items/*/price", description="Money: not goods data.")
+    def price(self) -> Decimal | None:
+        return _line_decimal(self.line, "price")
+
+    @guarded(source="cbec.order:/items/*/totalPrice", description="Money: not goods data.")
+    def total_price(self) -> Decimal | None:
+        return _line_decimal(self.line, "totalPrice")
+
+    @guarded(source="cbec.order:/items/*/currency")
+    def currency(self) -> str | None:
+        return self.line.get("currency")
+
+    @guarded(source="cbec.order:/items/*/country", description="Country of origin.")
+    def country(self) -> str | None:
+        return self.line.get("country")
 
 
 @strawberry.type(description="An inventory line with its HS code.")
 class InventoryItem:
-    gnum: int
-    gcode: str = strawberry.field(description="HS code (10 digits).")
-    gname: str
-    gmodel: str
-    country: str
-    qty: Decimal
-    unit: str
-    price: Decimal
-    total_price: Decimal
+    grant: strawberry.Private[Grant]
+    line: strawberry.Private[dict[str, Any]]
+
+    @guarded(source="cbec.inventory:/items/*/gnum")
+    def gnum(self) -> int | None:
+        return int(self.line["gnum"])
+
+    @guarded(source="cbec.inventory:/items/*/gcode", description="HS code (10 digits).")
+    def gcode(self) -> str | None:
+        return self.line.get("gcode")
+
+    @guarded(source="cbec.inventory:/items/*/gname")
+    def gname(self) -> str | None:
+        return self.line.get("gname")
+
+    @guarded(source="cbec.inventory:/items/*/gmodel")
+    def gmodel(self) -> str | None:
+        return self.line.get("gmodel")
+
+    @guarded(source="cbec.inventory:/items/*/country")
+    def country(self) -> str | None:
+        return self.line.get("country")
+
+    @guarded(source="cbec.inventory:/items/*/qty")
+    def qty(self) -> Decimal | None:
+        return _line_decimal(self.line, "qty")
+
+    @guarded(source="cbec.inventory:/items/*/unit")
+    def unit(self) -> str | None:
+        return self.line.get("unit")
+
+    @guarded(source="cbec.inventory:/items/*/price", description="Money: not goods data.")
+    def price(self) -> Decimal | None:
+        return _line_decimal(self.line, "price")
+
+    @guarded(source="cbec.inventory:/items/*/totalPrice", description="Money: not goods data.")
+    def total_price(self) -> Decimal | None:
+        return _line_decimal(self.line, "totalPrice")
 
 
 @strawberry.type(description="A waybill milestone (513 / 507 / 509).")
@@ -115,35 +177,38 @@ class Payment:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Payment]
 
-    @guarded(C.PAYMENT)
+    @guarded(source="cbec.payment:/payCode")
     def pay_code(self) -> str | None:
         return self.row.pay_code
 
-    @guarded(C.PAYMENT)
+    @guarded(source="cbec.payment:/payTransactionId")
     def pay_transaction_id(self) -> str | None:
         return self.row.pay_transaction_id
 
-    @guarded(C.PAYMENT)
+    @guarded(source="cbec.payment:/amountPaid")
     def amount_paid(self) -> Decimal | None:
         return self.row.amount_paid
 
-    @guarded(C.PAYMENT)
+    @guarded(source="cbec.payment:/currency")
     def currency(self) -> str | None:
         return self.row.currency
 
-    @guarded(C.PAYMENT)
+    @guarded(source="cbec.payment:/payTime")
     def pay_time(self) -> str | None:
         return self.row.pay_time
 
-    @guarded(C.PERSONAL)
+    @guarded(source="cbec.payment:/payerName")
     def payer_name(self) -> str | None:
         return self.row.payload.get("payerName")
 
-    @guarded(C.PERSONAL)
+    @guarded(source="cbec.payment:/payerIdNumber")
     def payer_id_number(self) -> str | None:
         return self.row.payload.get("payerIdNumber")
 
-    @guarded(C.PAYMENT, description="The declarations this payment came from.")
+    @guarded(
+        source="cbec.payment:/appType",
+        description="The declarations this payment came from (their appType shows its history).",
+    )
     async def provenance(self, info: Info) -> list[Provenance] | None:
         return await _provenance(info, "cbec.payment", self.row.record_key)
 
@@ -153,27 +218,30 @@ class Receipt:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Receipt]
 
-    @guarded(C.PAYMENT)
+    @guarded(source="cbec.receipt:/payCode")
     def pay_code(self) -> str | None:
         return self.row.pay_code
 
-    @guarded(C.PAYMENT)
+    @guarded(source="cbec.receipt:/payNo")
     def pay_no(self) -> str | None:
         return self.row.pay_no
 
-    @guarded(C.PAYMENT)
+    @guarded(source="cbec.receipt:/charge")
     def charge(self) -> Decimal | None:
         return self.row.charge
 
-    @guarded(C.PAYMENT)
+    @guarded(source="cbec.receipt:/currency")
     def currency(self) -> str | None:
         return self.row.currency
 
-    @guarded(C.PAYMENT)
+    @guarded(source="cbec.receipt:/accountingDate")
     def accounting_date(self) -> str | None:
         return self.row.accounting_date
 
-    @guarded(C.PAYMENT, description="The declarations this receipt came from.")
+    @guarded(
+        source="cbec.receipt:/appType",
+        description="The declarations this receipt came from (their appType shows its history).",
+    )
     async def provenance(self, info: Info) -> list[Provenance] | None:
         return await _provenance(info, "cbec.receipt", self.row.record_key)
 
@@ -183,41 +251,47 @@ class Waybill:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Waybill]
 
-    @guarded(C.LOGISTICS)
+    @guarded(source="cbec.waybill:/logisticsCode")
     def logistics_code(self) -> str | None:
         return self.row.logistics_code
 
-    @guarded(C.LOGISTICS)
+    @guarded(source="cbec.waybill:/logisticsNo")
     def logistics_no(self) -> str | None:
         return self.row.logistics_no
 
-    @guarded(C.LOGISTICS)
+    @guarded(source="cbec.waybill:/weight")
     def weight(self) -> Decimal | None:
         return _dec(self.row.payload.get("weight"))
 
-    @guarded(C.LOGISTICS)
+    @guarded(source="cbec.logistics-status:/logisticsStatus")
     def last_milestone(self) -> str | None:
         return self.row.last_milestone
 
-    @guarded(C.LOGISTICS, description="Every milestone, oldest first.")
+    @guarded(
+        source="cbec.logistics-status:/logisticsStatus",
+        description="Every milestone, oldest first.",
+    )
     async def milestones(self, info: Info) -> list[Milestone] | None:
         key = (self.row.logistics_code, self.row.logistics_no)
         events = await info.context.loaders.milestones_by_waybill.load(key)
         return [Milestone(status=e.milestone, status_time=e.status_time) for e in events]
 
-    @guarded(C.PERSONAL)
+    @guarded(source="cbec.waybill:/consignee")
     def consignee(self) -> str | None:
         return self.row.payload.get("consignee")
 
-    @guarded(C.PERSONAL)
+    @guarded(source="cbec.waybill:/consigneeTelephone")
     def consignee_telephone(self) -> str | None:
         return self.row.payload.get("consigneeTelephone")
 
-    @guarded(C.PERSONAL, address=True)
+    @guarded(source="cbec.waybill:/consigneeAddress")
     def consignee_address(self) -> str | None:
         return self.row.payload.get("consigneeAddress")
 
-    @guarded(C.LOGISTICS, description="The declarations this waybill came from.")
+    @guarded(
+        source="cbec.waybill:/appType",
+        description="The declarations this waybill came from (their appType shows its history).",
+    )
     async def provenance(self, info: Info) -> list[Provenance] | None:
         return await _provenance(info, "cbec.waybill", self.row.record_key)
 
@@ -227,62 +301,58 @@ class Inventory:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Inventory]
 
-    @guarded(C.CLEARANCE)
+    @guarded(source="cbec.inventory:/copNo")
     def cop_no(self) -> str | None:
         return self.row.payload.get("copNo")
 
-    @guarded(C.CLEARANCE)
+    @guarded(source="cbec.inventory:/invtNo")
     def invt_no(self) -> str | None:
         return self.row.payload.get("invtNo")
 
-    @guarded(C.CLEARANCE)
+    @guarded(source="cbec.inventory:/tradeMode")
     def trade_mode(self) -> str | None:
         return self.row.trade_mode
 
-    @guarded(C.CLEARANCE)
+    @guarded(source="cbec.inventory:/customsCode")
     def customs_code(self) -> str | None:
         return self.row.customs_code
 
-    @guarded(C.CLEARANCE)
+    @guarded(source="cbec.inventory:/agentCode")
     def agent_code(self) -> str | None:
         return self.row.agent_code
 
-    @guarded(C.CLEARANCE, description="Latest customs status (800 released, 100 rejected …).")
+    @guarded(
+        source="cbec.inventory-status:/returnStatus",
+        description="Latest customs status (800 released, 100 rejected …).",
+    )
     def customs_status(self) -> int | None:
         return self.row.customs_status
 
-    @guarded(C.CLEARANCE, description="Every customs receipt, oldest first.")
+    @guarded(
+        source="cbec.inventory-status:/returnStatus",
+        description="Every customs receipt, oldest first.",
+    )
     async def status_history(self, info: Info) -> list[CustomsStatusChange] | None:
         key = (self.row.ebp_code, self.row.order_no)
         events = await info.context.loaders.customs_statuses_by_order.load(key)
         return [CustomsStatusChange(status=e.return_status, time=e.return_time) for e in events]
 
-    @guarded(C.GOODS, description="Lines with HS codes and origin.")
+    @guarded(source="cbec.inventory:/items", description="Lines with HS codes and origin.")
     def items(self) -> list[InventoryItem] | None:
-        return [
-            InventoryItem(
-                gnum=int(i["gnum"]),
-                gcode=i["gcode"],
-                gname=i["gname"],
-                gmodel=i["gmodel"],
-                country=i["country"],
-                qty=PyDecimal(i["qty"]),
-                unit=i["unit"],
-                price=PyDecimal(i["price"]),
-                total_price=PyDecimal(i["totalPrice"]),
-            )
-            for i in self.row.payload.get("items", [])
-        ]
+        return [InventoryItem(grant=self.grant, line=i) for i in self.row.payload.get("items", [])]
 
-    @guarded(C.PERSONAL)
+    @guarded(source="cbec.inventory:/buyerName")
     def buyer_name(self) -> str | None:
         return self.row.payload.get("buyerName")
 
-    @guarded(C.PERSONAL)
+    @guarded(source="cbec.inventory:/buyerIdNumber")
     def buyer_id_number(self) -> str | None:
         return self.row.payload.get("buyerIdNumber")
 
-    @guarded(C.CLEARANCE, description="The declarations this inventory came from.")
+    @guarded(
+        source="cbec.inventory:/appType",
+        description="The declarations this inventory came from (their appType shows its history).",
+    )
     async def provenance(self, info: Info) -> list[Provenance] | None:
         return await _provenance(info, "cbec.inventory", self.row.record_key)
 
@@ -295,67 +365,74 @@ class Order:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Order]
 
-    @guarded(C.REGISTRATION, description="The platform's enterprise code.")
+    @guarded(source="cbec.order:/ebpCode", description="The platform's enterprise code.")
     def ebp_code(self) -> str | None:
         return self.row.ebp_code
 
-    @guarded(C.REGISTRATION)
+    @guarded(source="cbec.order:/orderNo")
     def order_no(self) -> str | None:
         return self.row.order_no
 
-    @guarded(C.REGISTRATION, description="The seller's enterprise code.")
+    @guarded(source="cbec.order:/ebcCode", description="The seller's enterprise code.")
     def ebc_code(self) -> str | None:
         return self.row.ebc_code
 
-    @guarded(C.ORDER, description="The payment institution named on the order.")
+    @guarded(
+        source="cbec.order:/payCode", description="The payment institution named on the order."
+    )
     def pay_code(self) -> str | None:
         return self.row.pay_code
 
-    @guarded(C.ORDER, description="I import; E, B, W export (B2C, B2B, overseas warehouse).")
+    @guarded(
+        source="cbec.order:/orderType",
+        description="I import; E, B, W export (B2C, B2B, overseas warehouse).",
+    )
     def order_type(self) -> str | None:
         return self.row.order_type
 
-    @guarded(C.ORDER, description="I import, E export.")
+    @guarded(source="cbec.order:/orderType", description="I import, E export.")
     def direction(self) -> str | None:
         return self.row.direction
 
-    @guarded(C.ORDER)
+    @guarded(source="cbec.order:/tradeMode")
     def trade_mode(self) -> str | None:
         return self.row.trade_mode
 
-    @guarded(C.ORDER)
+    @guarded(source="cbec.order:/currency")
     def currency(self) -> str | None:
         return self.row.currency
 
-    @guarded(C.ORDER)
+    @guarded(source="cbec.order:/goodsValue")
     def goods_value(self) -> Decimal | None:
         return self.row.goods_value
 
-    @guarded(C.ORDER)
+    @guarded(source="cbec.order:/freight")
     def freight(self) -> Decimal | None:
         return _dec(self.row.payload.get("freight"))
 
-    @guarded(C.ORDER)
+    @guarded(source="cbec.order:/discount")
     def discount(self) -> Decimal | None:
         return _dec(self.row.payload.get("discount"))
 
-    @guarded(C.ORDER, description="Amount paid (official spelling acturalPaid).")
+    @guarded(
+        source="cbec.order:/acturalPaid", description="Amount paid (official spelling acturalPaid)."
+    )
     def actural_paid(self) -> Decimal | None:
         return self.row.actural_paid
 
-    @guarded(C.ORDER)
+    @guarded(source="cbec.order:/appTime")
     def app_time(self) -> str | None:
         return self.row.app_time
 
-    @guarded(C.ORDER, description="ACTIVE or CANCELLED.")
+    @guarded(source="cbec.order:/appType", description="ACTIVE or CANCELLED.")
     def status(self) -> str | None:
         return self.row.status
 
-    @guarded(C.ORDER, description="1 + the number of accepted changes.")
+    @guarded(source="cbec.order:/appType", description="1 + the number of accepted changes.")
     def version(self) -> int | None:
         return self.row.version
 
-    @guarded(C.TAX, description="Tax declared on the order.")
+    @guarded(source="cbec.order:/taxTotal", description="Tax declared on the order.")
     def tax_total(self) -> Decimal | None:
         return self.row.tax_total
 
@@ -367,7 +444,10 @@ class Order:
     def risk_flags(self) -> list[str] | None:
         return list(self.row.risk_flags or [])
 
-    @guarded(C.CLEARANCE, description="Latest customs status of the order's inventory.")
+    @guarded(
+        source="cbec.inventory-status:/returnStatus",
+        description="Latest customs status of the order's inventory.",
+    )
     def customs_status(self) -> int | None:
         return self.row.customs_status
 
@@ -379,40 +459,27 @@ class Order:
             discrepancies=[Discrepancy(**d) for d in self.row.match_discrepancies or []],
         )
 
-    @guarded(C.GOODS, description="Order lines.")
+    @guarded(source="cbec.order:/items", description="Order lines.")
     def items(self) -> list[OrderItem] | None:
-        return [
-            OrderItem(
-                gnum=int(i["gnum"]),
-                item_name=i["itemName"],
-                gmodel=i["gmodel"],
-                unit=i["unit"],
-                qty=PyDecimal(i["qty"]),
-                price=PyDecimal(i["price"]),
-                total_price=PyDecimal(i["totalPrice"]),
-                currency=i["currency"],
-                country=i["country"],
-            )
-            for i in self.row.payload.get("items", [])
-        ]
+        return [OrderItem(grant=self.grant, line=i) for i in self.row.payload.get("items", [])]
 
-    @guarded(C.PERSONAL)
+    @guarded(source="cbec.order:/buyerName")
     def buyer_name(self) -> str | None:
         return self.row.payload.get("buyerName")
 
-    @guarded(C.PERSONAL)
+    @guarded(source="cbec.order:/buyerIdNumber")
     def buyer_id_number(self) -> str | None:
         return self.row.payload.get("buyerIdNumber")
 
-    @guarded(C.PERSONAL)
+    @guarded(source="cbec.order:/buyerTelephone")
     def buyer_telephone(self) -> str | None:
         return self.row.payload.get("buyerTelephone")
 
-    @guarded(C.PERSONAL)
+    @guarded(source="cbec.order:/consignee")
     def consignee(self) -> str | None:
         return self.row.payload.get("consignee")
 
-    @guarded(C.PERSONAL, address=True)
+    @guarded(source="cbec.order:/consigneeAddress")
     def consignee_address(self) -> str | None:
         return self.row.payload.get("consigneeAddress")
 
@@ -437,8 +504,9 @@ class Order:
         return Inventory(grant=self.grant, row=row) if row else None
 
     @guarded(
-        C.REGISTRATION,
-        description="The declarations this order came from, oldest first: its history.",
+        source="cbec.order:/appType",
+        description="The declarations this order came from, oldest first: its history "
+        "(changes and cancellation).",
     )
     async def provenance(self, info: Info) -> list[Provenance] | None:
         return await _provenance(info, "cbec.order", self.row.record_key)

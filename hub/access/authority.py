@@ -1,0 +1,687 @@
+"""The authority table: who may create, change, cancel and link each kind of record, and
+what each party reads of it. The one place the party rule lives.
+
+Every record of a modelled standard names its parties in payload fields (`ebpCode` the
+platform, `payCode` the payment institution, ...). The table below says, per standard:
+
+- the record's key fields (its identity) and the fields naming the order it belongs to;
+- its parties: role → the payload field naming it, the graph column holding it, and what
+  that role reads of the record (data categories, and which personal fields it sees masked);
+- which roles may create (`appType` 1), change (2) and cancel (3) it;
+- its links to other records (a payment to its order, an inventory to its waybill ...):
+  which fields find the target, and which fields both records must agree on where the
+  target names them (the specification's "names each other").
+
+From this table come: the write check of the intake (`check_create`, `check_stored`,
+`check_link`), the graph's link choice (`choose_linked`), the SQL row predicate and the
+Python read check of the order graph (`order_group_clause`, `order_reads`), the owner
+columns of the per-enterprise document lists (`owner_columns`), and the text printed into
+the README and the SDL (`markdown_table`, `describe_type`). New record types (more customs
+messages) are new rows of `RECORD_TYPES`.
+
+Decisions the table records (see the README section "Who may write and read a record"):
+- Creating a record needs a role the specification has send it: the platform or seller an
+  order, the payment institution a payment, the carrier a waybill and its milestones, the
+  customs broker (`agentCode`, the declaring enterprise) an inventory and its receipts.
+  Being named in another role (a payment institution on an order) is not enough.
+- Changes and cancellations are checked against the *stored* record: the declarant must
+  hold a changing role there, and the change may not alter the key or any party (a record
+  with other parties is another record: cancel it and declare it anew).
+- The platform may also cancel an inventory declared under its order key (so an inventory
+  that a stranger filed against its order does not block the real broker for ever).
+- A link is accepted at intake only when the target, if already stored, agrees; a record
+  whose target arrives later is stored, and the graph links it only if it agrees then
+  (`choose_linked`): it stays unmatched otherwise. Among several agreeing documents the
+  first declared wins (a later one never replaces it), except that the waybill the linked
+  inventory names is preferred (the inventory is the broker's word on which parcel it is).
+- Reads: platform and seller read everything but personal data of their orders and every
+  document linked to them; the payment institution the order names reads the order header
+  and payments; the carrier of the linked waybill reads logistics and the consignee; the
+  broker and guarantor of the linked inventory read clearance and tax, the owner goods,
+  clearance and tax. Personal data is always masked for enterprises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, or_
+
+from hub.access.policy import Category
+from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
+
+C = Category
+
+
+class Role(StrEnum):
+    """The part an enterprise plays in a record."""
+
+    ENTERPRISE = "enterprise"  # the enterprise a registration record describes
+    PLATFORM = "platform"  # e-commerce platform (ebpCode)
+    SELLER = "seller"  # e-commerce enterprise (ebcCode)
+    PAYMENT = "payment"  # payment institution (payCode)
+    CARRIER = "carrier"  # logistics enterprise (logisticsCode)
+    BROKER = "broker"  # customs declaration agent, the declaring enterprise (agentCode)
+    GUARANTOR = "guarantor"  # bears the withheld tax (assureCode)
+    OWNER = "owner"  # owner of the exported goods (ownerCode)
+
+
+class Action(StrEnum):
+    """What a declaration does to its record (`appType`)."""
+
+    CREATE = "1"
+    CHANGE = "2"
+    CANCEL = "3"
+
+
+_ALL_BUT_PERSONAL = frozenset(c for c in Category if c is not Category.PERSONAL)
+_BUYER = frozenset({"buyerName", "buyerIdType", "buyerIdNumber", "buyerTelephone", "buyerRegNo"})
+_CONSIGNEE = frozenset({"consignee", "consigneeTelephone", "consigneeAddress", "consigneeDistrict"})
+_PAYER = frozenset({"payerName", "payerIdType", "payerIdNumber", "telephone"})
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What one role reads of a record: categories, and which personal fields (always
+    masked for enterprises). `personal=None` means every personal field."""
+
+    categories: frozenset[Category]
+    personal: frozenset[str] | None = frozenset()
+
+    def __or__(self, other: Reads) -> Reads:
+        personal: frozenset[str] | None
+        if self.personal is None or other.personal is None:
+            personal = None
+        else:
+            personal = self.personal | other.personal
+        return Reads(self.categories | other.categories, personal)
+
+    @property
+    def empty(self) -> bool:
+        """True when the role reads nothing at all."""
+        return not self.categories and self.personal == frozenset()
+
+    def narrowed_to(self, categories: Iterable[Category]) -> Reads:
+        """These reads limited to some categories (a bank's consent); personal fields are
+        kept only when the consent names the personal category's carriers at all."""
+        allowed = frozenset(categories)
+        return Reads(self.categories & allowed, self.personal if allowed else frozenset())
+
+
+EVERYTHING = Reads(_ALL_BUT_PERSONAL, None)  # platform, seller: all, personal masked
+NOTHING = Reads(frozenset())
+
+
+@dataclass(frozen=True)
+class Party:
+    """A role of a record: the payload field naming it and what the role reads.
+
+    `column` is the field's column on the record's graph table (None when the table has
+    none); `order_column` the column of `orders` that carries this party for the order's
+    whole group of documents (None when the role reads the order through no column)."""
+
+    role: Role
+    field: str
+    reads: Reads
+    column: str | None = None
+    order_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A record names another one. `join` pairs (own field, target key field) find the
+    target; `agree` pairs must hold equal values wherever both records name them."""
+
+    target: str
+    join: tuple[tuple[str, str], ...]
+    agree: tuple[tuple[str, str], ...] = ()
+
+    def target_key(self, payload: Mapping[str, Any]) -> str | None:
+        """The target's record key, or None when the record does not name a target."""
+        values = [payload.get(own) for own, _ in self.join]
+        if any(v in (None, "") for v in values):
+            return None
+        return "|".join(str(v) for v in values)
+
+    def disagreement(self, payload: Mapping[str, Any], target: Mapping[str, Any]) -> list[str]:
+        """The target's fields that name something else than this record does. A pair is
+        compared only where both records name it: the specification matches `payCode`
+        and `payTransactionId` only when the order names them, and a standard version
+        that lacks a field (cbec.receipt 1.0.0 has no `ebcCode`) cannot contradict."""
+        differing = []
+        for own, theirs in self.agree:
+            mine, named = payload.get(own), target.get(theirs)
+            if mine in (None, "") or named in (None, ""):
+                continue
+            if str(mine) != str(named):
+                differing.append(theirs)
+        return differing
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """How the hub treats records of one standard: identity, parties, actions, links."""
+
+    standard_id: str
+    title: str
+    key_fields: tuple[str, ...]
+    # Fields naming the order (ebpCode, orderNo) whose matching this record affects; None
+    # when the record is linked through its waybill (logistics statuses).
+    order_fields: tuple[str, str] | None
+    node: str | None
+    parties: tuple[Party, ...]
+    create: frozenset[Role]
+    change: frozenset[Role]
+    cancel: frozenset[Role]
+    links: tuple[Link, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def key(self, payload: Mapping[str, Any]) -> str:
+        """The record's identity, e.g. `91320302MA1XYZ0001|ORD-1` for an order."""
+        return "|".join(str(payload.get(f, "")) for f in self.key_fields)
+
+    def key_values(self, payload: Mapping[str, Any]) -> tuple[str, ...]:
+        """The key fields' values one by one (the joined key cannot tell `a|b`+`c` from
+        `a`+`b|c`)."""
+        return tuple(str(payload.get(f, "")) for f in self.key_fields)
+
+    def parties_of(self, payload: Mapping[str, Any]) -> dict[Role, str]:
+        """Role → enterprise code the payload names (roles left empty are absent)."""
+        named = {}
+        for party in self.parties:
+            value = payload.get(party.field)
+            if value not in (None, ""):
+                named[party.role] = str(value)
+        return named
+
+    def party_codes(self, payload: Mapping[str, Any]) -> frozenset[str]:
+        """The enterprise codes the record names as parties."""
+        return frozenset(self.parties_of(payload).values())
+
+    def roles_of(self, code: str | None, payload: Mapping[str, Any]) -> frozenset[Role]:
+        """The roles the enterprise `code` plays in the record."""
+        if not code:
+            return frozenset()
+        return frozenset(r for r, c in self.parties_of(payload).items() if c == code)
+
+    def allowed(self, action: Action) -> frozenset[Role]:
+        """The roles that may perform the action."""
+        return {Action.CREATE: self.create, Action.CHANGE: self.change}.get(action, self.cancel)
+
+    def party(self, role: Role) -> Party | None:
+        """The party entry of a role, if the record has that role."""
+        return next((p for p in self.parties if p.role is role), None)
+
+    def reads_of(self, roles: Iterable[Role]) -> Reads:
+        """What the union of these roles reads of the record."""
+        reads = NOTHING
+        for party in self.parties:
+            if party.role in roles:
+                reads = reads | party.reads
+        return reads
+
+    def order_key(self, payload: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(ebpCode, orderNo) of the order this record belongs to."""
+        if self.order_fields is None:
+            return None
+        ebp, order_no = (payload.get(f) for f in self.order_fields)
+        return (str(ebp), str(order_no)) if ebp and order_no else None
+
+    def link_to(self, target: str) -> Link | None:
+        """This record's link to records of the target standard, if any."""
+        return next((link for link in self.links if link.target == target), None)
+
+
+# --- the table ---------------------------------------------------------------------------
+
+_ORDER = ("ebpCode", "orderNo")
+_ORDER_JOIN = (("ebpCode", "ebpCode"), ("orderNo", "orderNo"))
+_HEADER = Reads(frozenset({C.REGISTRATION, C.ORDER, C.PAYMENT}), _PAYER)
+_CARRIES = Reads(frozenset({C.REGISTRATION, C.LOGISTICS}), _CONSIGNEE)
+_STANDS_FOR = Reads(frozenset({C.REGISTRATION, C.CLEARANCE, C.TAX}))
+_OWNS_GOODS = Reads(frozenset({C.REGISTRATION, C.GOODS, C.CLEARANCE, C.TAX}))
+_OWN_PAYMENT = Reads(frozenset({C.REGISTRATION, C.PAYMENT}), _PAYER)
+_DECLARED = Reads(frozenset({C.REGISTRATION, C.CLEARANCE}))
+_NAMED_ONLY = NOTHING  # named for a link, reads nothing through this record
+
+RECORD_TYPES: dict[str, RecordType] = {
+    t.standard_id: t
+    for t in (
+        RecordType(
+            "cbec.enterprise",
+            "enterprise filing",
+            ("code",),
+            None,
+            "enterprise",
+            parties=(Party(Role.ENTERPRISE, "code", EVERYTHING, column="code"),),
+            create=frozenset({Role.ENTERPRISE}),
+            change=frozenset({Role.ENTERPRISE}),
+            cancel=frozenset({Role.ENTERPRISE}),
+            notes=("only the enterprise files, changes or withdraws its own filing",),
+        ),
+        RecordType(
+            "cbec.order",
+            "order (311 / 303)",
+            ("ebpCode", "orderNo"),
+            _ORDER,
+            "order",
+            parties=(
+                Party(Role.PLATFORM, "ebpCode", EVERYTHING, "ebp_code", "ebp_code"),
+                Party(Role.SELLER, "ebcCode", EVERYTHING, "ebc_code", "ebc_code"),
+                Party(Role.PAYMENT, "payCode", _HEADER, "pay_code", "pay_code"),
+            ),
+            create=frozenset({Role.PLATFORM, Role.SELLER}),
+            change=frozenset({Role.PLATFORM, Role.SELLER}),
+            cancel=frozenset({Role.PLATFORM, Role.SELLER}),
+            notes=(
+                "the seller sends the order where the platform is not registered with "
+                "customs (specification, ebpCode)",
+                "the payment institution an order names reads its header and payment, "
+                "never its lines, taxes or logistics",
+            ),
+        ),
+        RecordType(
+            "cbec.payment",
+            "payment (411)",
+            ("payCode", "payTransactionId"),
+            _ORDER,
+            "payment",
+            parties=(
+                Party(Role.PAYMENT, "payCode", _OWN_PAYMENT, "pay_code"),
+                Party(Role.PLATFORM, "ebpCode", EVERYTHING, "ebp_code", "ebp_code"),
+            ),
+            create=frozenset({Role.PAYMENT}),
+            change=frozenset({Role.PAYMENT}),
+            cancel=frozenset({Role.PAYMENT}),
+            links=(
+                Link(
+                    "cbec.order",
+                    _ORDER_JOIN,
+                    (("payCode", "payCode"), ("payTransactionId", "payTransactionId")),
+                ),
+            ),
+        ),
+        RecordType(
+            "cbec.receipt",
+            "receipt of payment (403)",
+            ("payCode", "payNo"),
+            _ORDER,
+            "receipt",
+            parties=(
+                Party(Role.PAYMENT, "payCode", _OWN_PAYMENT, "pay_code"),
+                Party(Role.PLATFORM, "ebpCode", EVERYTHING, "ebp_code", "ebp_code"),
+                Party(Role.SELLER, "ebcCode", EVERYTHING, "ebc_code", "ebc_code"),
+            ),
+            create=frozenset({Role.PAYMENT, Role.SELLER}),
+            change=frozenset({Role.PAYMENT, Role.SELLER}),
+            cancel=frozenset({Role.PAYMENT, Role.SELLER}),
+            links=(
+                Link(
+                    "cbec.order",
+                    _ORDER_JOIN,
+                    (
+                        ("ebcCode", "ebcCode"),
+                        ("payCode", "payCode"),
+                        ("payNo", "payTransactionId"),
+                    ),
+                ),
+            ),
+        ),
+        RecordType(
+            "cbec.waybill",
+            "waybill (511 / 505)",
+            ("logisticsCode", "logisticsNo"),
+            _ORDER,
+            "waybill",
+            parties=(
+                Party(Role.CARRIER, "logisticsCode", _CARRIES, "logistics_code", "carrier_code"),
+                Party(Role.PLATFORM, "ebpCode", EVERYTHING, "ebp_code", "ebp_code"),
+            ),
+            create=frozenset({Role.CARRIER}),
+            change=frozenset({Role.CARRIER}),
+            cancel=frozenset({Role.CARRIER}),
+            links=(Link("cbec.order", _ORDER_JOIN),),
+        ),
+        RecordType(
+            "cbec.logistics-status",
+            "waybill milestone (513 / 507 / 509)",
+            ("logisticsCode", "logisticsNo", "statusTime", "logisticsStatus"),
+            None,
+            "waybill_event",
+            parties=(Party(Role.CARRIER, "logisticsCode", _CARRIES),),
+            create=frozenset({Role.CARRIER}),
+            change=frozenset({Role.CARRIER}),
+            cancel=frozenset({Role.CARRIER}),
+            links=(
+                Link(
+                    "cbec.waybill",
+                    (("logisticsCode", "logisticsCode"), ("logisticsNo", "logisticsNo")),
+                ),
+            ),
+            notes=("the key holds the carrier: only it writes milestones of its waybills",),
+        ),
+        RecordType(
+            "cbec.inventory",
+            "customs inventory (621 / 603)",
+            ("ebpCode", "orderNo"),
+            _ORDER,
+            "inventory",
+            parties=(
+                Party(Role.BROKER, "agentCode", _STANDS_FOR, "agent_code", "agent_code"),
+                Party(Role.PLATFORM, "ebpCode", EVERYTHING, "ebp_code", "ebp_code"),
+                Party(Role.SELLER, "ebcCode", EVERYTHING, "ebc_code", "ebc_code"),
+                Party(Role.GUARANTOR, "assureCode", _STANDS_FOR, "assure_code", "assure_code"),
+                Party(Role.OWNER, "ownerCode", _OWNS_GOODS, "owner_code", "owner_code"),
+                Party(Role.CARRIER, "logisticsCode", _NAMED_ONLY, "logistics_code"),
+            ),
+            create=frozenset({Role.BROKER}),
+            change=frozenset({Role.BROKER}),
+            cancel=frozenset({Role.BROKER, Role.PLATFORM}),
+            links=(
+                Link("cbec.order", _ORDER_JOIN, (("ebcCode", "ebcCode"),)),
+                Link(
+                    "cbec.waybill",
+                    (("logisticsCode", "logisticsCode"), ("logisticsNo", "logisticsNo")),
+                    (("ebpCode", "ebpCode"), ("orderNo", "orderNo")),
+                ),
+            ),
+            notes=(
+                "agentCode is the declaring enterprise (申报企业) of the specification",
+                "the carrier an inventory names reads its own waybill, not the inventory",
+            ),
+        ),
+        RecordType(
+            "cbec.inventory-status",
+            "customs receipt on an inventory (622 / 604)",
+            ("ebpCode", "orderNo", "returnTime", "returnStatus"),
+            _ORDER,
+            "customs_status",
+            parties=(
+                Party(Role.BROKER, "agentCode", _DECLARED, "agent_code"),
+                Party(Role.PLATFORM, "ebpCode", EVERYTHING, "ebp_code"),
+            ),
+            create=frozenset({Role.BROKER}),
+            change=frozenset({Role.BROKER}),
+            cancel=frozenset({Role.BROKER}),
+            links=(Link("cbec.inventory", _ORDER_JOIN, (("agentCode", "agentCode"),)),),
+            notes=("customs answers the broker that declared the inventory: only it relays",),
+        ),
+    )
+}
+
+
+def record_type(standard_id: str) -> RecordType | None:
+    """The record type of a standard, or None for standards the graph does not model."""
+    return RECORD_TYPES.get(standard_id)
+
+
+# --- the write check ---------------------------------------------------------------------
+
+
+def _roles_text(roles: Iterable[Role]) -> str:
+    return ", ".join(sorted(r.value for r in roles)) or "none"
+
+
+def action_of(app_type: str) -> Action:
+    """The action an `appType` asks for (unknown values are creations)."""
+    try:
+        return Action(app_type)
+    except ValueError:
+        return Action.CREATE
+
+
+def check_create(
+    rtype: RecordType, *, declarant: str | None, payload: Mapping[str, Any], app_type: str
+) -> DeclarationIssue | None:
+    """The part of the write check that needs only the new payload: the declarant must be
+    named in it, in a role that may perform the declaration's action."""
+    roles = rtype.roles_of(declarant, payload)
+    if not roles:
+        named = ", ".join(sorted(rtype.party_codes(payload))) or "none"
+        return DeclarationIssue(
+            DeclarationErrorCode.NOT_A_PARTY,
+            f"the declaring enterprise {declarant} is not a party to this record "
+            f"(parties: {named})",
+        )
+    action = action_of(app_type)
+    allowed = rtype.allowed(action)
+    if not roles & allowed:
+        verb = {Action.CREATE: "declare", Action.CHANGE: "change"}.get(action, "cancel")
+        return DeclarationIssue(
+            DeclarationErrorCode.ROLE_NOT_ALLOWED,
+            f"the declaring enterprise is the {_roles_text(roles)} of this record; "
+            f"only the {_roles_text(allowed)} may {verb} a {rtype.standard_id} record",
+            "/appType" if action is not Action.CREATE else "",
+        )
+    return None
+
+
+def check_stored(
+    rtype: RecordType,
+    *,
+    declarant: str | None,
+    payload: Mapping[str, Any],
+    app_type: str,
+    stored: Mapping[str, Any],
+) -> DeclarationIssue | None:
+    """A change or cancellation against the stored record: the declarant must hold a role
+    there that may do it, and the key and the parties must stay as they are. Messages never
+    say who the stored parties are."""
+    action = action_of(app_type)
+    if action is Action.CREATE:
+        return None
+    allowed = rtype.allowed(action)
+    if not rtype.roles_of(declarant, stored) & allowed:
+        verb = "change" if action is Action.CHANGE else "cancel"
+        return DeclarationIssue(
+            DeclarationErrorCode.NOT_RECORD_PARTY,
+            f"the stored record does not name the declaring enterprise as one that may "
+            f"{verb} it ({_roles_text(allowed)})",
+            "/appType",
+        )
+    if rtype.key_values(stored) != rtype.key_values(payload):
+        return DeclarationIssue(
+            DeclarationErrorCode.KEY_CHANGED,
+            f"a change may not alter the record's key ({', '.join(rtype.key_fields)})",
+        )
+    before, after = rtype.parties_of(stored), rtype.parties_of(payload)
+    changed = [p.field for p in rtype.parties if before.get(p.role) != after.get(p.role)]
+    if changed:
+        return DeclarationIssue(
+            DeclarationErrorCode.PARTIES_CHANGED,
+            "a change may not alter the record's parties; cancel it and declare a new "
+            "record instead",
+            f"/{changed[0]}",
+        )
+    return None
+
+
+def check_link(
+    rtype: RecordType, link: Link, *, payload: Mapping[str, Any], target: Mapping[str, Any]
+) -> DeclarationIssue | None:
+    """A record naming a stored target must agree with it where the target names it."""
+    differing = link.disagreement(payload, target)
+    if not differing:
+        return None
+    own = next(o for o, t in link.agree if t == differing[0])
+    return DeclarationIssue(
+        DeclarationErrorCode.LINK_MISMATCH,
+        f"the {link.target} this record names ({', '.join(t for _, t in link.join)}) does "
+        f"not name it: it differs in {', '.join(differing)}",
+        f"/{own}",
+    )
+
+
+# --- links in the graph ------------------------------------------------------------------
+
+
+def choose_linked(
+    link: Link,
+    *,
+    target: Mapping[str, Any],
+    candidates: Sequence[tuple[Any, Mapping[str, Any]]],
+    preferred: str | None = None,
+    key_of: Any = None,
+) -> Any | None:
+    """The candidate (first of each pair; candidates in declaration order) that the target
+    links to: one that agrees with it, the `preferred` key if it is among them, else the
+    first declared. Returns None when none agrees."""
+    agreeing = [c for c, payload in candidates if not link.disagreement(payload, target)]
+    if not agreeing:
+        return None
+    if preferred is not None and key_of is not None:
+        for candidate in agreeing:
+            if key_of(candidate) == preferred:
+                return candidate
+    return agreeing[0]
+
+
+# --- reads -------------------------------------------------------------------------------
+
+_GROUP_TYPES = ("cbec.order", "cbec.payment", "cbec.receipt", "cbec.waybill", "cbec.inventory")
+
+
+def _order_group() -> dict[str, Reads]:
+    """`orders` column → what the enterprise it names reads of the order and its linked
+    documents (the union over every record type of the group naming that column)."""
+    group: dict[str, Reads] = {}
+    for standard_id in _GROUP_TYPES:
+        for party in RECORD_TYPES[standard_id].parties:
+            if party.order_column is None:
+                continue
+            group[party.order_column] = group.get(party.order_column, NOTHING) | party.reads
+    return group
+
+
+ORDER_GROUP: dict[str, Reads] = _order_group()
+# The roles behind each `orders` column, for filters and descriptions.
+ORDER_GROUP_ROLES: dict[str, Role] = {
+    party.order_column: party.role
+    for standard_id in _GROUP_TYPES
+    for party in RECORD_TYPES[standard_id].parties
+    if party.order_column is not None
+}
+
+
+def order_reads(code: str | None, row: Any) -> Reads:
+    """What enterprise `code` reads of an order row and its linked documents (the Python
+    read check; `order_group_clause` is the same rule in SQL)."""
+    reads = NOTHING
+    if not code:
+        return reads
+    for column, column_reads in ORDER_GROUP.items():
+        if getattr(row, column) == code:
+            reads = reads | column_reads
+    return reads
+
+
+def order_group_clause(model: Any, code: Any) -> ColumnElement[bool]:
+    """SQL: rows of `orders` (the model) in which `code` (a value or a column) plays a
+    role that reads something."""
+    clauses = [getattr(model, c) == code for c, reads in ORDER_GROUP.items() if not reads.empty]
+    return or_(*clauses) if clauses else false()
+
+
+def order_codes(row: Any) -> list[str]:
+    """Every enterprise an order row names in its group (for the access log)."""
+    return [v for c in ORDER_GROUP if (v := getattr(row, c, None))]
+
+
+def document_reads(standard_id: str, code: str | None, row: Any) -> Reads:
+    """What enterprise `code` reads of one document row (listed on its own)."""
+    rtype = RECORD_TYPES[standard_id]
+    reads = NOTHING
+    if not code:
+        return reads
+    for party in rtype.parties:
+        if party.column is not None and getattr(row, party.column) == code:
+            reads = reads | party.reads
+    return reads
+
+
+def document_codes(standard_id: str, row: Any) -> list[str]:
+    """Every enterprise a document row names (for the access log)."""
+    rtype = RECORD_TYPES[standard_id]
+    return [v for p in rtype.parties if p.column and (v := getattr(row, p.column, None))]
+
+
+def owner_columns(standard_id: str) -> tuple[str, ...]:
+    """Columns of a record type's table naming the enterprises whose list shows the record:
+    the parties that read something of it."""
+    rtype = RECORD_TYPES[standard_id]
+    return tuple(dict.fromkeys(p.column for p in rtype.parties if p.column and not p.reads.empty))
+
+
+def document_clause(standard_id: str, model: Any, code: Any) -> ColumnElement[bool]:
+    """SQL: rows of a record type's table that `code` reads something of."""
+    clauses = [getattr(model, c) == code for c in owner_columns(standard_id)]
+    return or_(*clauses) if clauses else false()
+
+
+# --- the table as text -------------------------------------------------------------------
+
+
+def _reads_text(reads: Reads) -> str:
+    if reads.empty:
+        return "nothing (named for the link only)"
+    order = [c for c in Category if c in reads.categories]
+    if reads.categories == _ALL_BUT_PERSONAL:
+        text = "all but personal"
+    else:
+        text = ", ".join(c.value for c in order)
+    if reads.personal is None:
+        text += "; personal data masked"
+    elif reads.personal:
+        text += f"; masked {', '.join(sorted(reads.personal))}"
+    return text
+
+
+def _link_text(link: Link) -> str:
+    agree = ", ".join(t for _, t in link.agree)
+    return f"{link.target}" + (f" (agreeing on {agree})" if agree else "")
+
+
+def describe_type(standard_id: str) -> str:
+    """One paragraph on who writes and reads a record type (for SDL descriptions)."""
+    rtype = RECORD_TYPES[standard_id]
+    roles = "; ".join(f"{p.role.value} ({p.field}): {_reads_text(p.reads)}" for p in rtype.parties)
+    text = (
+        f"Authority ({rtype.standard_id}): created by {_roles_text(rtype.create)}, changed "
+        f"by {_roles_text(rtype.change)}, cancelled by {_roles_text(rtype.cancel)}. "
+        f"Parties read: {roles}."
+    )
+    if rtype.links:
+        text += " Links to " + "; ".join(_link_text(link) for link in rtype.links) + "."
+    return text
+
+
+def markdown_table() -> str:
+    """The authority table as Markdown, printed into the README."""
+    lines = [
+        "| record | role (field) | creates | changes | cancels | reads |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rtype in RECORD_TYPES.values():
+        for index, party in enumerate(rtype.parties):
+            record = f"`{rtype.standard_id}`" if index == 0 else ""
+            marks = [
+                "✓" if party.role in allowed else "–"
+                for allowed in (rtype.create, rtype.change, rtype.cancel)
+            ]
+            lines.append(
+                f"| {record} | {party.role.value} (`{party.field}`) | "
+                + " | ".join(marks)
+                + f" | {_reads_text(party.reads)} |"
+            )
+    lines.append("")
+    lines.append("| record | links to | agreeing on (where the target names it) |")
+    lines.append("|---|---|---|")
+    for rtype in RECORD_TYPES.values():
+        for link in rtype.links:
+            joined = ", ".join(f"`{own}`" for own, _ in link.join)
+            agree = ", ".join(f"`{own}` = `{theirs}`" for own, theirs in link.agree) or "–"
+            lines.append(f"| `{rtype.standard_id}` | `{link.target}` by {joined} | {agree} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Trusted documents: the GraphQL operations departments register, run by their id."""

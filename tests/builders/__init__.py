@@ -1,0 +1,1 @@
+"""Shared test builders: documents, actors and fixtures (import the fixtures you use)."""
