@@ -60,6 +60,7 @@ from strawberry.extensions import AddValidationRules, SchemaExtension
 from hub.access.policy import Category
 from hub.config import Settings
 from hub.declarations.service import MAX_BATCH
+from hub.documents.service import MAX_PER_CALL as MAX_DOCUMENTS
 from hub.graphql.errors import HideSuggestions
 from hub.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
 from hub.stats.service import Dimension
@@ -82,6 +83,7 @@ LIST_CAPS: dict[str, int] = {
     "Query._entities(representations)": MAX_ENTITIES,
     "Query.statistics(groupBy)": len(Dimension),
     "Mutation.declareBatch(inputs)": MAX_BATCH,
+    "Mutation.registerTrustedDocuments(documents)": MAX_DOCUMENTS,
     "GrantConsentInput.categories": len(Category),
 }
 DEFAULT_LIST_CAP = 100

@@ -160,9 +160,11 @@ class RetailHub:
     async def order_with_inventory(
         self, docs: dict[str, dict[str, Any]], *, as_: str, inventory_as: str | None = None
     ) -> None:
-        """Declares an order by `as_` and its inventory by `inventory_as` (default `as_`)."""
+        """Declares an order by `as_` and its inventory by `inventory_as` (default: the
+        inventory's broker, `agentCode`, the only role that may declare it)."""
         await self.declare("cbec.order", docs["order"], as_=as_)
-        await self.declare("cbec.inventory", docs["inventory"], as_=inventory_as or as_)
+        inventory = docs["inventory"]
+        await self.declare("cbec.inventory", inventory, as_=inventory_as or inventory["agentCode"])
 
     async def receipt(
         self, docs: dict[str, dict[str, Any]], status: int, time: str, *, as_: str

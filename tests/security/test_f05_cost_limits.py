@@ -20,6 +20,7 @@ from hub.config import Settings
 from hub.db import create_engine
 from hub.graphql import limits
 from hub.graphql.schema import build_schema
+from tests.standards.samples import PLATFORM
 
 Gql = Callable[..., Awaitable[dict[str, Any]]]
 Token = Callable[..., Awaitable[str]]
@@ -125,7 +126,7 @@ async def test_a_literal_list_over_its_cap_is_refused(gql: Gql, get_token: Token
 
 
 async def test_a_list_inside_an_input_object_is_capped_too(gql: Gql, get_token: Token) -> None:
-    token = await get_token(scopes="declare", enterprise="91320302MA1XYZ0001")
+    token = await get_token(scopes="declare", enterprise=PLATFORM)
     body = await gql(
         """mutation($input: GrantConsentInput!) {
           grantConsent(input: $input) { errors { code } }

@@ -24,13 +24,14 @@ import httpx
 import pytest
 
 from hub.standards import validation
+from tests.standards.samples import PLATFORM
 
 Gql = Callable[..., Awaitable[dict[str, Any]]]
 Token = Callable[..., Awaitable[str]]
 
 EVIL = "^(a+)+$"
 EVIL_VALUE = "a" * 27 + "!"
-ENTERPRISE = "91320302MA1XYZ0001"
+ENTERPRISE = PLATFORM  # any registered enterprise code
 
 CREATE = """mutation($id: String!) {
   createStandard(input: {id: $id, title: "Parcel", owner: "customs"}) { errors { code } }
@@ -119,12 +120,12 @@ async def test_pattern_properties_and_unevaluated_properties_never_backtrack(
 ) -> None:
     admin = await get_token(scopes="standards:write")
     schema = _parcel(
-        patternProperties={EVIL: {"type": "string"}},
+        patternProperties={EVIL: {"type": "string", "x-hub-category": "logistics"}},
         additionalProperties=False,
     )
     assert (await _publish(gql, admin, "zone.keys", schema))["errors"] == []
     nested = _parcel(
-        allOf=[{"patternProperties": {EVIL: {"type": "string"}}}],
+        allOf=[{"patternProperties": {EVIL: {"type": "string", "x-hub-category": "logistics"}}}],
         unevaluatedProperties=False,
     )
     assert (await _publish(gql, admin, "zone.nested", nested))["errors"] == []
@@ -142,10 +143,10 @@ async def test_compatibility_check_matches_property_names_in_linear_time(
     gql: Gql, get_token: Token, python_re_refuses_the_evil_pattern: list[str]
 ) -> None:
     admin = await get_token(scopes="standards:write")
-    schema = _parcel(patternProperties={EVIL: {"type": "string"}})
+    schema = _parcel(patternProperties={EVIL: {"type": "string", "x-hub-category": "logistics"}})
     assert (await _publish(gql, admin, "zone.compat", schema))["errors"] == []
     # The candidate names a property the old version's patternProperties must be tried on.
-    candidate = _parcel(patternProperties={EVIL: {"type": "string"}})
+    candidate = _parcel(patternProperties={EVIL: {"type": "string", "x-hub-category": "logistics"}})
     candidate["properties"][EVIL_VALUE] = {"type": "integer", "x-hub-category": "logistics"}
     body = await gql(CHECK, token=admin, variables={"id": "zone.compat", "schema": candidate})
     assert "errors" not in body, body
@@ -175,7 +176,10 @@ async def test_pattern_property_names_are_checked_at_publish_too(
 ) -> None:
     admin = await get_token(scopes="standards:write")
     published = await _publish(
-        gql, admin, "zone.refused", _parcel(patternProperties={"^(?!x)": {"type": "string"}})
+        gql,
+        admin,
+        "zone.refused",
+        _parcel(patternProperties={"^(?!x)": {"type": "string", "x-hub-category": "logistics"}}),
     )
     assert [(e["code"], e["path"]) for e in published["errors"]] == [
         ("UNSUPPORTED_PATTERN", "/patternProperties/^(?!x)")

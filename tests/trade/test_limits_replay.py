@@ -64,8 +64,11 @@ async def _trade(hub: RetailHub) -> None:
         ("B-3", RIVAL_PLATFORM, BUYER, 4000, [(120, AGENT)]),  # confirmed: 29,000, over
     ]
     for order_no, platform, buyer, value, receipts in plan:
-        docs = retail_order(order_no, value, platform=platform, buyer=buyer)
-        await hub.order_with_inventory(docs, as_=platform, inventory_as=AGENT)
+        # Only an inventory's broker relays its receipts: a platform relaying its own
+        # customs answer is its own broker.
+        agent = platform if any(source == platform for _, source in receipts) else AGENT
+        docs = retail_order(order_no, value, platform=platform, buyer=buyer, agent=agent)
+        await hub.order_with_inventory(docs, as_=platform)
         for n, (status, source) in enumerate(receipts):
             await hub.receipt(docs, status, f"2024031{n}100000", as_=source)
 
