@@ -73,6 +73,11 @@ class Settings:
     # "optional": a request sends a document's text or a registered `documentId`;
     # "required": only registered documents run (production allow-listing).
     trusted_documents: str = "optional"
+    # Pooled database connections per process (PostgreSQL: pool_size, the same again as
+    # overflow; SQLite keeps SQLAlchemy's 5 + 10) and how long a request waits for one.
+    # A request holds at most one at a time (see hub/graphql/endpoint.py).
+    db_pool_size: int = 10
+    db_pool_timeout: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -132,6 +137,10 @@ class Settings:
             require_https=_flag(env, "HUB_REQUIRE_HTTPS", default=hub_env == "production"),
             metrics_allow=_networks(
                 "HUB_METRICS_ALLOW", env.get("HUB_METRICS_ALLOW", DEFAULT_METRICS_ALLOW)
+            ),
+            db_pool_size=_int(env, "HUB_DB_POOL_SIZE", cls.db_pool_size, minimum=1),
+            db_pool_timeout=float(
+                _int(env, "HUB_DB_POOL_TIMEOUT", int(cls.db_pool_timeout), minimum=1)
             ),
             max_query_depth=_int(env, "HUB_MAX_QUERY_DEPTH", cls.max_query_depth, minimum=1),
             max_aliases=_int(env, "HUB_MAX_ALIASES", cls.max_aliases, minimum=0),

@@ -78,12 +78,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
         "json_serializer": json_dumps,
         "json_deserializer": json_loads,
     }
+    # pool_size connections stay open, as many again may be opened under load.
+    kwargs.update(
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout,
+    )
     if settings.is_sqlite:
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs.update(
-            pool_size=10,
-            max_overflow=10,
             pool_pre_ping=True,
             # asyncpg prepares every statement; after five runs PostgreSQL switches to a
             # generic plan chosen without the parameters (and, on young tables, without

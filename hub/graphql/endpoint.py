@@ -538,6 +538,10 @@ class GraphQLEndpoint:
         # reach a resolver, so nothing is touched and nothing is logged; field errors are.
         if not context.audit.touched:
             return result
+        # Release the read connection first: a request that held it while waiting for a
+        # second one (the event's) deadlocked the pool once as many requests were in
+        # flight as it had connections. A request holds at most one connection at a time.
+        await context.close()
         try:
             await _record_access(context, params, started)
         except Exception as exc:
