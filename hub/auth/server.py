@@ -297,15 +297,19 @@ def invalid_client() -> TokenResponse:
 
 
 def basic_credentials_readable(headers: Mapping[str, str]) -> bool:
-    """False when an `Authorization: Basic` header is not base64 of UTF-8 text."""
+    """False when an `Authorization: Basic` header is empty or not base64 of UTF-8 text.
+
+    authlib decodes these itself and fails with a 500 on what is not (UnicodeDecodeError,
+    or an unpacking error on "Basic " with nothing after it), so they never reach it."""
     auth = headers.get("authorization", "")
-    if not auth.lower().startswith("basic "):
+    scheme, _, credentials = auth.strip().partition(" ")
+    if scheme.lower() != "basic":
         return True
     try:
-        base64.b64decode(auth[6:].strip(), validate=True).decode("utf-8")
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
         return False
-    return True
+    return bool(decoded)
 
 
 def requested_client_id(request: TokenRequest) -> str | None:
