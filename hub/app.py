@@ -16,6 +16,7 @@ from hub.config import Settings
 from hub.graphql.endpoint import GraphQLEndpoint
 from hub.graphql.schema import build_schema
 from hub.http.body_limit import BodySizeLimitMiddleware
+from hub.http.proxies import TrustedProxyMiddleware
 from hub.http.unavailable import DatabaseUnavailableMiddleware
 from hub.observability import routes as observability_routes
 from hub.observability import tracing
@@ -54,6 +55,9 @@ def create_app(
     # the database-outage guard wraps the routes and the body limit, so that any of them
     # answers 503 rather than 500 when the database is down.
     middleware = [
+        # First of all: everything after it sees the client's scheme and address as the
+        # trusted proxies (and only they) report them.
+        Middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies),
         # Outside the request log, so that its line carries the request's trace id.
         Middleware(tracing.http_middleware, provider=provider),
         Middleware(RequestLogMiddleware),

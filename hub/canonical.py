@@ -14,6 +14,30 @@ def canonical_json(value: Any) -> bytes:
     ).encode("utf-8")
 
 
+# The deepest nesting of objects and arrays a stored record may have. The shipped standards
+# nest four levels; every walker of a record (hashing, validation messages, masking,
+# exports) recurses, and Python's recursion limit is about 1,000 frames.
+MAX_DEPTH = 64
+
+
+def nesting_depth(value: Any, *, stop_at: int = MAX_DEPTH + 1) -> int:
+    """How deeply objects and arrays nest in `value` (a scalar: 0), counted up to `stop_at`.
+
+    Iterative, so that measuring a hostile value cannot itself exhaust the stack."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest >= stop_at:
+                return deepest
+            items = current.values() if isinstance(current, dict) else current
+            stack.extend((item, depth) for item in items)
+    return deepest
+
+
 def content_hash(value: Any) -> str:
     """SHA-256 (hex) of the canonical JSON of a value."""
     return hashlib.sha256(canonical_json(value)).hexdigest()

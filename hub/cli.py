@@ -122,6 +122,9 @@ def _run_uvicorn(args: argparse.Namespace, log_format: str) -> None:
         # The hub logs one line per request itself (with request id, client and
         # operation); uvicorn's access line would repeat each of them less completely.
         access_log=False,
+        # uvicorn would trust X-Forwarded-* from 127.0.0.1 by default, so a local client
+        # could claim https; the hub decides by HUB_TRUSTED_PROXIES (hub/http/proxies.py).
+        proxy_headers=False,
         timeout_graceful_shutdown=30,
     )
 
@@ -217,7 +220,7 @@ def cmd_clients_list(args: argparse.Namespace) -> int:
 
 
 def cmd_clients_disable(args: argparse.Namespace) -> int:
-    """Disables a client so it can no longer obtain tokens."""
+    """Disables a client: no new tokens, and the tokens it holds are revoked."""
     from hub.auth import clients
 
     ensure_schema_current(_settings())
@@ -227,7 +230,20 @@ def cmd_clients_disable(args: argparse.Namespace) -> int:
         )
     except clients.ClientError as exc:
         raise CommandError(str(exc)) from exc
-    print(f"client {args.client_id} disabled")
+    print(f"client {args.client_id} disabled; its tokens are revoked")
+    return 0
+
+
+def cmd_clients_enable(args: argparse.Namespace) -> int:
+    """Re-enables a disabled client (its old tokens stay revoked)."""
+    from hub.auth import clients
+
+    ensure_schema_current(_settings())
+    try:
+        _run_with_session(lambda session: clients.enable(session=session, client_id=args.client_id))
+    except clients.ClientError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"client {args.client_id} enabled")
     return 0
 
 
@@ -775,9 +791,12 @@ def build_parser() -> argparse.ArgumentParser:
     lst = cl.add_parser("list", help="list clients")
     lst.add_argument("--json", action="store_true", help="print the list as JSON")
     lst.set_defaults(func=cmd_clients_list)
-    dis = cl.add_parser("disable", help="disable a client")
+    dis = cl.add_parser("disable", help="disable a client and revoke its tokens")
     dis.add_argument("client_id", help="the client's id (hub_...)")
     dis.set_defaults(func=cmd_clients_disable)
+    ena = cl.add_parser("enable", help="re-enable a disabled client")
+    ena.add_argument("client_id", help="the client's id (hub_...)")
+    ena.set_defaults(func=cmd_clients_enable)
 
     keys = sub.add_parser("keys", help="token signing keys").add_subparsers(
         dest="keys", required=True

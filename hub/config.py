@@ -63,6 +63,15 @@ class Settings:
     # and how many requests a client may send at once after being idle.
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
+    # The OAuth endpoints (token, revoke, introspect) check client secrets: limited per
+    # claimed client id and per remote address (0 disables), so neither one client id nor
+    # one address can make the hub hash secrets without end.
+    token_rate_limit_per_second: float = 5.0
+    token_rate_limit_burst: int = 20
+    token_address_rate_limit_per_second: float = 20.0
+    token_address_rate_limit_burst: int = 100
+    # Peers whose X-Forwarded-For/-Proto count (the proxies in front); empty: nobody's.
+    trusted_proxies: tuple[IPNetwork, ...] = ()
     # Trade rules (HUB_RULES overrides single fields; docs/rules.md lists them).
     rules: RuleConfig = DEFAULT_RULES
     # Threads that validate declarations off the event loop (CPU-heavy for invalid batches).
@@ -121,6 +130,10 @@ class Settings:
                 audience=env.get("HUB_EXTERNAL_AUDIENCE", env.get("HUB_AUDIENCE", "hub")),
             )
         rate = _rate(env, "HUB_RATE_LIMIT", cls.rate_limit_per_second)
+        token_rate = _rate(env, "HUB_TOKEN_RATE_LIMIT", cls.token_rate_limit_per_second)
+        address_rate = _rate(
+            env, "HUB_TOKEN_ADDRESS_RATE_LIMIT", cls.token_address_rate_limit_per_second
+        )
         try:
             rules = parse_overrides(env.get("HUB_RULES"))
         except RuleConfigError as error:
@@ -151,6 +164,18 @@ class Settings:
             max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
             rate_limit_per_second=rate,
             rate_limit_burst=_int(env, "HUB_RATE_LIMIT_BURST", _default_burst(rate), minimum=1),
+            token_rate_limit_per_second=token_rate,
+            token_rate_limit_burst=_int(
+                env, "HUB_TOKEN_RATE_LIMIT_BURST", max(1, math.ceil(4 * token_rate)), minimum=1
+            ),
+            token_address_rate_limit_per_second=address_rate,
+            token_address_rate_limit_burst=_int(
+                env,
+                "HUB_TOKEN_ADDRESS_RATE_LIMIT_BURST",
+                max(1, math.ceil(5 * address_rate)),
+                minimum=1,
+            ),
+            trusted_proxies=_networks("HUB_TRUSTED_PROXIES", env.get("HUB_TRUSTED_PROXIES", "")),
             rules=rules,
             validation_threads=_int(
                 env, "HUB_VALIDATION_THREADS", cls.validation_threads, minimum=1

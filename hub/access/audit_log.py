@@ -55,6 +55,9 @@ class AccessEventCreate:
     records: list[str]
     record_count: int
     document_id: str | None = None  # the trusted document the request named, if any
+    # A principal is (issuer, client id): None for the hub's own clients, else the external
+    # identity provider's issuer, so that its clients never pass for hub clients.
+    client_issuer: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +73,8 @@ class AccessLogFilter:
     """Narrowing conditions; every one given must hold (`occurred_to` is exclusive)."""
 
     client_id: str | None = None
+    # With `client_id`: the external issuer of that client; None: a client of this hub.
+    client_issuer: str | None = None
     department: str | None = None
     enterprise: str | None = None
     operation_name: str | None = None
@@ -126,6 +131,7 @@ def build_event(
         records=list(recorder.records),
         record_count=recorder.record_count,
         document_id=document_id,
+        client_issuer=principal.issuer_key,
     )
 
 
@@ -162,6 +168,10 @@ async def list_events(
         )
     if filter.client_id is not None:
         query = query.where(AccessEvent.client_id == filter.client_id)
+        if filter.client_issuer is None:
+            query = query.where(AccessEvent.client_issuer.is_(None))
+    if filter.client_issuer is not None:
+        query = query.where(AccessEvent.client_issuer == filter.client_issuer)
     if filter.department is not None:
         query = query.where(AccessEvent.department == filter.department)
     if filter.operation_name is not None:
@@ -225,6 +235,7 @@ def _read(
         records=records,
         record_count=record_count,
         document_id=event.document_id,
+        client_issuer=event.client_issuer,
         partial=(enterprises, records, consent_ids, record_count)
         != (event.enterprises, event.records, event.consent_ids, event.record_count),
     )

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from joserfc import jwt
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.access.models import Consent
@@ -228,8 +228,12 @@ async def grant(
     expires_at: datetime,
     keys: KeyStore,
     issuer: str,
+    granted_by_issuer: str | None = None,
 ) -> Consent:
-    """Records and signs an enterprise's consent to a bank; refuses with every problem."""
+    """Records and signs an enterprise's consent to a bank; refuses with every problem.
+
+    The bank is always a client of this hub (`bank_issuer` None); `granted_by_issuer` is the
+    granting principal's external issuer, if it is not a hub client."""
     if not enterprise_code:
         raise ConsentError(
             ConsentErrorCode.NOT_AN_ENTERPRISE,
@@ -285,6 +289,7 @@ async def grant(
         id=_new_id(),
         enterprise_code=enterprise_code,
         bank_client_id=bank_client_id,
+        bank_issuer=None,
         categories=[c.value for c in granted],
         purpose=purpose,
         data_from=data_from,
@@ -292,6 +297,7 @@ async def grant(
         expires_at=expires_at.astimezone(UTC),
         status=ConsentStatus.ACTIVE.value,
         granted_by=granted_by,
+        granted_by_issuer=granted_by_issuer,
         created_at=now,
         revoked_at=None,
         jws="",
@@ -341,7 +347,7 @@ async def list_for(*, session: AsyncSession, principal: Principal) -> list[Conse
         if principal.enterprise_code:
             visible.append(Consent.enterprise_code == principal.enterprise_code)
         if principal.has(Scope.FINANCE_READ):
-            visible.append(Consent.bank_client_id == principal.client_id)
+            visible.append(_bank_is(principal.client_id, principal.issuer_key))
         if not visible:
             return []
         query = query.where(or_(*visible))
@@ -361,18 +367,29 @@ async def bank_names(*, session: AsyncSession, client_ids: Collection[str]) -> d
     return names
 
 
+def _bank_is(client_id: str, issuer_key: str | None) -> ColumnElement[bool]:
+    """Consents to the principal (issuer, client id); None: a client of this hub."""
+    issuer = (
+        Consent.bank_issuer.is_(None) if issuer_key is None else (Consent.bank_issuer == issuer_key)
+    )
+    return and_(Consent.bank_client_id == client_id, issuer)
+
+
 async def active_grants(
     *,
     session: AsyncSession,
     bank_client_id: str,
     enterprise_codes: Collection[str] | None,
     at: datetime,
+    bank_issuer: str | None = None,
 ) -> dict[str, ActiveGrant]:
-    """Each enterprise's unrevoked, unexpired consents to the bank at `at` (None: every one)."""
+    """Each enterprise's unrevoked, unexpired consents to the bank at `at` (None: every one).
+
+    The bank is the principal (`bank_issuer`, `bank_client_id`); None: a client of this hub."""
     query = (
         select(Consent)
         .where(
-            Consent.bank_client_id == bank_client_id,
+            _bank_is(bank_client_id, bank_issuer),
             Consent.status == ConsentStatus.ACTIVE.value,
             Consent.expires_at > at,
         )

@@ -22,6 +22,8 @@ class Consent(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     enterprise_code: Mapped[str] = mapped_column(String(18))
     bank_client_id: Mapped[str] = mapped_column(String(64))
+    # A principal is (issuer, client id); None: a client of this hub (migration 0007).
+    bank_issuer: Mapped[str | None] = mapped_column(String(300), nullable=True)
     categories: Mapped[list[str]] = mapped_column(JSON)
     purpose: Mapped[str] = mapped_column(Text)
     data_from: Mapped[date] = mapped_column(Date)
@@ -29,6 +31,7 @@ class Consent(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(10))  # ACTIVE or REVOKED; EXPIRED is derived
     granted_by: Mapped[str] = mapped_column(String(64))  # the enterprise's client id
+    granted_by_issuer: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     jws: Mapped[str] = mapped_column(Text)  # the consent, signed by the hub
@@ -43,6 +46,8 @@ class AccessEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     client_id: Mapped[str] = mapped_column(String(64))
+    # None: a client of this hub; else the external identity provider that vouched for it.
+    client_issuer: Mapped[str | None] = mapped_column(String(300), nullable=True)
     client_name: Mapped[str] = mapped_column(String(200))
     department: Mapped[str] = mapped_column(String(40))
     caller_enterprise: Mapped[str | None] = mapped_column(String(18), nullable=True)

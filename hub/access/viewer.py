@@ -129,6 +129,7 @@ async def build_viewer(*, session: AsyncSession, principal: Principal) -> Viewer
         viewer.consents = await active_grants(
             session=session,
             bank_client_id=principal.client_id,
+            bank_issuer=principal.issuer_key,
             enterprise_codes=None,
             at=datetime.now(UTC),
         )

@@ -11,11 +11,15 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import revocation
 from hub.auth.models import Client
 from hub.auth.scopes import Scope, format_scopes, parse_scopes
 from hub.standards.formats import describe_enterprise_code_problem
 
 _HASH_PREFIX = "sha256$"
+# Every hub client id starts with this; external identity providers may not use it, so an
+# external token can never name a hub client (see hub.auth.tokens).
+CLIENT_ID_PREFIX = "hub_"
 
 
 class ClientError(ValueError):
@@ -64,7 +68,7 @@ async def create(
         problem = describe_enterprise_code_problem(enterprise_code)
         if problem is not None:
             raise ClientError(f"enterprise code {enterprise_code!r}: {problem}")
-    client_id = "hub_" + secrets.token_hex(10)
+    client_id = CLIENT_ID_PREFIX + secrets.token_hex(10)
     secret = secrets.token_urlsafe(32)
     session.add(
         Client(
@@ -108,10 +112,20 @@ async def reset_secret(*, session: AsyncSession, client_id: str) -> str:
 
 
 async def disable(*, session: AsyncSession, client_id: str) -> Client:
-    """Disables a client: it can no longer obtain tokens."""
+    """Disables a client: it gets no tokens, and the tokens it holds stop working at once."""
     client = await get(session=session, client_id=client_id)
     if client is None:
         raise ClientError(f"no client {client_id!r}")
     if client.disabled_at is None:
         client.disabled_at = datetime.now(UTC)
+        revocation.revoke_all(client=client)
+    return client
+
+
+async def enable(*, session: AsyncSession, client_id: str) -> Client:
+    """Re-enables a disabled client; tokens it held before it was disabled stay revoked."""
+    client = await get(session=session, client_id=client_id)
+    if client is None:
+        raise ClientError(f"no client {client_id!r}")
+    client.disabled_at = None
     return client

@@ -1,10 +1,10 @@
-"""Tables of the authorization server: OAuth2 clients and signing keys."""
+"""Tables of the authorization server: OAuth2 clients, signing keys and revoked tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import Base, UTCDateTime
@@ -23,6 +23,9 @@ class Client(Base):
     enterprise_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Tokens issued at or before this instant are refused (set when the client is disabled):
+    # re-enabling the client does not bring its old tokens back (migration 0007).
+    tokens_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SigningKey(Base):
@@ -37,3 +40,15 @@ class SigningKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A retired key no longer signs but stays published until tokens it signed expire.
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RevokedToken(Base):
+    """An access token revoked before its expiry (RFC 7009); kept until it would expire."""
+
+    __tablename__ = "revoked_tokens"
+    __table_args__ = (Index("ix_revoked_tokens_expires", "expires_at"),)
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,12 @@
-"""The OAuth2 authorization server: client-credentials grant issuing RFC 9068 JWTs."""
+"""The OAuth2 authorization server: client credentials (RFC 9068 JWTs), RFC 7009 revocation
+and RFC 7662 introspection, all by authlib.
+
+authlib's server is synchronous, so the HTTP routes load what it will ask for (the client
+row, the presented token and its revocation state) beforehand and store what it decided
+(a revocation) afterwards. Every failed client authentication answers the same
+`invalid_client` (unknown id, wrong secret, disabled client): unknown and disabled clients
+are checked against a dummy secret hash, so no answer and no timing tells them apart.
+"""
 
 from __future__ import annotations
 
@@ -7,40 +15,57 @@ import binascii
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Request, TokenMixin
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidScopeError, OAuth2Error
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc.jwk import KeySet
 
-from hub.auth.clients import secret_matches
+from hub.auth.clients import hash_secret, secret_matches
 from hub.auth.keys import KeyStore
 from hub.auth.models import Client
 from hub.auth.scopes import ALL_SCOPES
+from hub.auth.tokens import CheckedToken
 from hub.config import Settings
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+# The endpoints a client authenticates at (authlib's names).
+ENDPOINTS = ("token", RevocationEndpoint.ENDPOINT_NAME, IntrospectionEndpoint.ENDPOINT_NAME)
+INVALID_CLIENT_DESCRIPTION = "client authentication failed"
+# Unknown and disabled clients are compared against this, so that they cost what a known
+# client with a wrong secret costs.
+_DUMMY_SECRET_HASH = hash_secret(secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
 class OAuthClient(ClientMixin):  # type: ignore[misc]
-    """A client row as authlib's ClientMixin sees it."""
+    """A client row as authlib's ClientMixin sees it; `row` None: no usable client."""
 
-    row: Client
+    row: Client | None
+    claimed_id: str
+
+    @classmethod
+    def of(cls, row: Client | None, claimed_id: str) -> OAuthClient:
+        """The client a request claims: unknown and disabled ones authenticate as nobody."""
+        usable = row is not None and row.client_id == claimed_id and row.disabled_at is None
+        return cls(row if usable else None, claimed_id)
 
     def get_client_id(self) -> str:
-        return self.row.client_id
+        return self.claimed_id
 
     def get_default_redirect_uri(self) -> str | None:
         return None
 
     def get_allowed_scope(self, scope: str | None) -> str:
         # No scope asked: the token carries every scope the client is allowed.
-        allowed = self.row.scopes.split()
+        allowed = self.row.scopes.split() if self.row is not None else []
         if not scope:
             return " ".join(allowed)
         return " ".join(s for s in scope.split() if s in allowed)
@@ -49,10 +74,13 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return False
 
     def check_client_secret(self, client_secret: str) -> bool:
+        if self.row is None:
+            secret_matches(secret=client_secret, secret_hash=_DUMMY_SECRET_HASH)
+            return False
         return secret_matches(secret=client_secret, secret_hash=self.row.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return endpoint == "token" and method in AUTH_METHODS
+        return endpoint in ENDPOINTS and method in AUTH_METHODS
 
     def check_response_type(self, response_type: str) -> bool:
         return False
@@ -69,7 +97,8 @@ class HubClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc]
     def validate_requested_scope(self) -> None:
         super().validate_requested_scope()
         requested = (self.request.payload.scope or "").split()
-        allowed = set(self.request.client.row.scopes.split())
+        row = self.request.client.row
+        allowed = set(row.scopes.split()) if row is not None else set()
         refused = [s for s in requested if s not in allowed]
         if refused:
             raise InvalidScopeError(
@@ -135,28 +164,109 @@ class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_extra_claims(
         self, client: OAuthClient, grant_type: str, user: Any, scope: str
     ) -> dict[str, Any]:
+        assert client.row is not None  # only an authenticated client gets a token
         claims: dict[str, Any] = {"client_name": client.row.name}
         if client.row.enterprise_code:
             claims["enterprise_code"] = client.row.enterprise_code
         return claims
 
 
-class _Server(AuthorizationServer):  # type: ignore[misc]
-    """authlib's server is synchronous; the client row is loaded beforehand."""
+@dataclass(frozen=True)
+class PresentedToken(TokenMixin):  # type: ignore[misc]
+    """A hub access token sent to /oauth/revoke or /oauth/introspect, already checked."""
 
-    def __init__(self, *, client: OAuthClient | None, generator: _TokenGenerator):
+    raw: str
+    checked: CheckedToken
+    live: bool  # not revoked, its client not disabled
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return bool(client.get_client_id() == self.checked.client_id)
+
+    def get_scope(self) -> str:
+        scope = self.checked.claims.get("scope") or ""
+        return scope if isinstance(scope, str) else " ".join(scope)
+
+    def get_expires_in(self) -> int:
+        return max(0, int(self.checked.claims["exp"] - datetime.now(UTC).timestamp()))
+
+    def is_expired(self) -> bool:
+        return bool(self.checked.expires_at <= datetime.now(UTC))
+
+    def is_revoked(self) -> bool:
+        return not self.live
+
+
+class _TokenEndpoints:
+    """What revocation and introspection share: both auth methods, the preloaded token."""
+
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+    # Refresh tokens are never issued; the hint is still accepted as RFC 7009 allows.
+    SUPPORTED_TOKEN_TYPES = ("access_token", "refresh_token")
+    server: _Server
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> PresentedToken | None:
+        presented = self.server.presented
+        return presented if presented is not None and presented.raw == token_string else None
+
+
+class _Revocation(_TokenEndpoints, RevocationEndpoint):  # type: ignore[misc]
+    def revoke_token(self, token: PresentedToken, request: OAuth2Request) -> None:
+        # Stored by the caller after authlib has answered (authlib is synchronous).
+        if not token.is_expired():
+            self.server.revoked.append(token)
+
+
+class _Introspection(_TokenEndpoints, IntrospectionEndpoint):  # type: ignore[misc]
+    def check_permission(
+        self, token: PresentedToken, client: OAuthClient, request: OAuth2Request
+    ) -> bool:
+        # A client introspects only its own tokens; anyone else's are "active": false.
+        return token.check_client(client)
+
+    def introspect_token(self, token: PresentedToken) -> dict[str, Any]:
+        claims = token.checked.claims
+        body = {
+            "active": True,
+            "token_type": "Bearer",
+            **{
+                name: claims[name]
+                for name in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti")
+                if name in claims
+            },
+        }
+        if claims.get("enterprise_code"):
+            body["enterprise_code"] = claims["enterprise_code"]
+        return body
+
+
+class _Server(AuthorizationServer):  # type: ignore[misc]
+    """authlib's server is synchronous; the client row and token are loaded beforehand."""
+
+    def __init__(
+        self,
+        *,
+        client: OAuthClient | None,
+        generator: _TokenGenerator | None = None,
+        presented: PresentedToken | None = None,
+    ):
         super().__init__(scopes_supported=list(ALL_SCOPES))
         self._client = client
-        self.register_grant(HubClientCredentialsGrant)
-        self.register_token_generator("default", generator)
+        self.presented = presented
+        self.revoked: list[PresentedToken] = []
+        if generator is not None:
+            self.register_grant(HubClientCredentialsGrant)
+            self.register_token_generator("default", generator)
+        self.register_endpoint(_Revocation)
+        self.register_endpoint(_Introspection)
 
-    def query_client(self, client_id: str) -> OAuthClient | None:
+    def query_client(self, client_id: str) -> OAuthClient:
         if self._client is None or self._client.get_client_id() != client_id:
-            return None
+            # Never None: authlib words "does not exist" differently from "wrong secret".
+            return OAuthClient(None, client_id)
         return self._client
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        # Self-contained JWTs: nothing to store; revocation is by disabling the client.
+        # Self-contained JWTs: nothing to store; see hub.auth.revocation for revoking.
         return None
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
@@ -167,10 +277,39 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
             method=request.method, uri=request.uri, headers=request.headers, form=request.form
         )
 
+    def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> TokenResponse:
+        if isinstance(error, InvalidClientError):
+            # One answer for every failed client authentication, whatever authlib's reason.
+            error = InvalidClientError(status_code=401, description=INVALID_CLIENT_DESCRIPTION)
+        return super().handle_error_response(request, error)  # type: ignore[no-any-return]
+
     def handle_response(
         self, status: int, body: dict[str, Any], headers: list[tuple[str, str]]
     ) -> TokenResponse:
         return TokenResponse(status=status, body=body, headers=list(headers))
+
+
+def invalid_client() -> TokenResponse:
+    """The one answer to a failed client authentication (RFC 6749 section 5.2)."""
+    error = InvalidClientError(status_code=401, description=INVALID_CLIENT_DESCRIPTION)
+    status, body, headers = error()
+    return TokenResponse(status=status, body=body, headers=list(headers))
+
+
+def basic_credentials_readable(headers: Mapping[str, str]) -> bool:
+    """False when an `Authorization: Basic` header is empty or not base64 of UTF-8 text.
+
+    authlib decodes these itself and fails with a 500 on what is not (UnicodeDecodeError,
+    or an unpacking error on "Basic " with nothing after it), so they never reach it."""
+    auth = headers.get("authorization", "")
+    scheme, _, credentials = auth.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return True
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return bool(decoded)
 
 
 def requested_client_id(request: TokenRequest) -> str | None:
@@ -179,7 +318,7 @@ def requested_client_id(request: TokenRequest) -> str | None:
     if auth.lower().startswith("basic "):
         try:
             decoded = base64.b64decode(auth[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):
             return None
         client_id, _, _ = decoded.partition(":")
         return unquote(client_id) or None
@@ -190,6 +329,29 @@ def issue_token(
     *, request: TokenRequest, client: Client | None, settings: Settings, keys: KeyStore
 ) -> TokenResponse:
     """Runs authlib's token endpoint for one request whose client row is already loaded."""
-    usable = OAuthClient(client) if client is not None and client.disabled_at is None else None
-    server = _Server(client=usable, generator=_TokenGenerator(settings=settings, keys=keys))
-    return server.create_token_response(request)
+    claimed = requested_client_id(request) or ""
+    server = _Server(
+        client=OAuthClient.of(client, claimed),
+        generator=_TokenGenerator(settings=settings, keys=keys),
+    )
+    return server.create_token_response(request)  # type: ignore[no-any-return]
+
+
+def revoke(
+    *, request: TokenRequest, client: Client | None, presented: PresentedToken | None
+) -> tuple[TokenResponse, list[PresentedToken]]:
+    """Runs authlib's RFC 7009 endpoint: the answer, and the tokens the caller must revoke."""
+    claimed = requested_client_id(request) or ""
+    server = _Server(client=OAuthClient.of(client, claimed), presented=presented)
+    response: TokenResponse = server.create_endpoint_response("revocation", request)
+    return response, (server.revoked if response.status == 200 else [])
+
+
+def introspect(
+    *, request: TokenRequest, client: Client | None, presented: PresentedToken | None
+) -> TokenResponse:
+    """Runs authlib's RFC 7662 endpoint for one request."""
+    claimed = requested_client_id(request) or ""
+    server = _Server(client=OAuthClient.of(client, claimed), presented=presented)
+    response: TokenResponse = server.create_endpoint_response("introspection", request)
+    return response

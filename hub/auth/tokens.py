@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,11 +16,15 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.util import urlsafe_b64decode
 
+from hub.auth import revocation
+from hub.auth.clients import CLIENT_ID_PREFIX
 from hub.auth.keys import KeyStore
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
 from hub.config import ExternalIssuer, Settings
 from hub.observability.tracing import inject_headers
+
+log = logging.getLogger("hub.auth")
 
 # The signature algorithms accepted on incoming tokens; "none" and HMAC are never accepted,
 # which also closes the classic "HS256 with the public key as secret" confusion.
@@ -51,18 +57,82 @@ class _Validator(JWTBearerTokenValidator):  # type: ignore[misc]
         return self._keys
 
 
+_ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")  # RFC 9068 section 2.1
+_NUMERIC_CLAIMS = ("exp", "iat", "nbf")
+_TEXT_CLAIMS = ("client_id", "sub", "client_name", "enterprise_code", "jti", "iss")
+
+
 def _unverified_header_and_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The JOSE header and claims, refused unless every field the hub reads has its type.
+
+    An attacker controls every byte here, so each field is checked before any library code
+    sees it: a `kid` that is a list, a `typ` that is a number or an `exp` that is a string
+    would otherwise surface as a TypeError (a 500) deep inside the JOSE library.
+    """
     parts = token.split(".")
     if len(parts) != 3:
         raise TokenRejected("invalid_token", "the token is not a signed JWT")
     try:
-        header = json.loads(urlsafe_b64decode(parts[0].encode()))
-        claims = json.loads(urlsafe_b64decode(parts[1].encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
+        header = json.loads(urlsafe_b64decode(parts[0].encode("ascii")))
+        claims = json.loads(urlsafe_b64decode(parts[1].encode("ascii")))
+    except (ValueError, UnicodeError, RecursionError) as exc:
         raise TokenRejected("invalid_token", "the token is not a readable JWT") from exc
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise TokenRejected("invalid_token", "the token is not a readable JWT")
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ACCEPTED_ALGS:
+        shown = alg if isinstance(alg, str) else type(alg).__name__
+        raise TokenRejected("invalid_token", f"signature algorithm {shown!r} is not accepted")
+    if "kid" in header and not isinstance(header["kid"], str):
+        raise TokenRejected("invalid_token", "the token's key id (kid) must be a string")
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.lower() not in _ACCESS_TOKEN_TYPES:
+        raise TokenRejected("invalid_token", "the token is not an access token (typ at+jwt)")
+    if "crit" in header:
+        # No JOSE extension is understood here, so a critical one must be refused.
+        raise TokenRejected("invalid_token", "the token names critical header extensions")
+    for name in _NUMERIC_CLAIMS:
+        value = claims.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise TokenRejected("invalid_token", f"the token's {name!r} claim must be a number")
+    for name in _TEXT_CLAIMS:
+        if name in claims and not isinstance(claims[name], str):
+            raise TokenRejected("invalid_token", f"the token's {name!r} claim must be a string")
+    scope = claims.get("scope")
+    words = scope if isinstance(scope, list) else [scope]
+    if scope is not None and not all(isinstance(word, str) for word in words):
+        raise TokenRejected("invalid_token", "the token's 'scope' claim must be a string")
     return header, claims
+
+
+@dataclass(frozen=True)
+class CheckedToken:
+    """A token whose signature and claims hold: who issued it and what it says."""
+
+    claims: dict[str, Any]
+    issuer: str
+    external: bool
+
+    @property
+    def client_id(self) -> str:
+        """The client the token was issued to."""
+        return str(self.claims.get("client_id") or self.claims.get("sub"))
+
+    @property
+    def jti(self) -> str | None:
+        """The token's unique id."""
+        jti = self.claims.get("jti")
+        return jti if isinstance(jti, str) else None
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the token expires."""
+        return datetime.fromtimestamp(self.claims["exp"], UTC)
+
+    @property
+    def issued_at(self) -> datetime:
+        """When the token was issued (whole seconds)."""
+        return datetime.fromtimestamp(self.claims["iat"], UTC)
 
 
 @dataclass
@@ -112,13 +182,26 @@ class TokenVerifier:
         return await self.verify(token.strip())
 
     async def verify(self, token: str) -> Principal:
-        """Checks signature, issuer, audience, expiry and not-before of a JWT access token."""
+        """Checks a JWT access token and, for the hub's own, that it was not revoked."""
+        checked = await self.check(token)
+        if not checked.external:
+            async with self.keys.session_factory() as session:
+                state = await revocation.state(
+                    session=session,
+                    client_id=checked.client_id,
+                    jti=checked.jti,
+                    issued_at=checked.issued_at,
+                )
+            if not state.live:
+                raise TokenRejected("invalid_token", state.reason)
+        return _principal(checked)
+
+    async def check(self, token: str) -> CheckedToken:
+        """Checks signature, issuer, audience, expiry and not-before (not revocation)."""
         header, claims = _unverified_header_and_claims(token)
-        alg = header.get("alg")
-        if alg not in ACCEPTED_ALGS:
-            raise TokenRejected("invalid_token", f"signature algorithm {alg!r} is not accepted")
         issuer = claims.get("iss")
         kid = header.get("kid")
+        external = False
         if issuer == self.settings.issuer:
             if not self.keys.knows(kid):
                 await self.keys.reload_if_stale()
@@ -130,16 +213,29 @@ class TokenVerifier:
                 raise TokenRejected(
                     "invalid_token", "the identity provider's keys are unavailable"
                 ) from exc
-            audience = self.external.issuer.audience
+            audience, external = self.external.issuer.audience, True
         else:
             raise TokenRejected("invalid_token", "the token's issuer is not trusted")
+        assert isinstance(issuer, str)  # checked by _unverified_header_and_claims
         validator = _Validator(issuer=issuer, audience=audience, keys=keyset)
         try:
-            checked = validator.authenticate_token(token)
-            validator.validate_token(checked, scopes=None, request=None)
+            verified = validator.authenticate_token(token)
+            validator.validate_token(verified, scopes=None, request=None)
         except (InvalidTokenError, JoseError, ValueError) as exc:
             raise TokenRejected("invalid_token", _describe(exc)) from exc
-        return _principal(dict(checked), issuer=issuer)
+        except (TypeError, KeyError, AttributeError) as exc:
+            # Input the checks above let through but the JOSE library cannot handle: still
+            # the caller's malformed token, never a 500.
+            log.info("token refused by the JOSE library: %r", exc)
+            raise TokenRejected("invalid_token", "the token is not a readable JWT") from exc
+        result = CheckedToken(claims=dict(verified), issuer=issuer, external=external)
+        if external and result.client_id.startswith(CLIENT_ID_PREFIX):
+            raise TokenRejected(
+                "invalid_token",
+                f"client ids beginning with {CLIENT_ID_PREFIX!r} belong to this hub's own "
+                "clients; the identity provider may not issue them",
+            )
+        return result
 
 
 def _describe(exc: Exception) -> str:
@@ -148,7 +244,8 @@ def _describe(exc: Exception) -> str:
     return f"the token is invalid: {text}"
 
 
-def _principal(claims: dict[str, Any], *, issuer: str) -> Principal:
+def _principal(token: CheckedToken) -> Principal:
+    claims = token.claims
     scopes: set[Scope] = set()
     raw = claims.get("scope") or ""
     for name in raw.split() if isinstance(raw, str) else raw:
@@ -156,12 +253,12 @@ def _principal(claims: dict[str, Any], *, issuer: str) -> Principal:
             scopes.add(Scope(name))
         except ValueError:
             continue  # scopes the hub does not know grant nothing here
-    client_id = str(claims.get("client_id") or claims.get("sub"))
     return Principal(
-        client_id=client_id,
-        name=str(claims.get("client_name") or client_id),
+        client_id=token.client_id,
+        name=str(claims.get("client_name") or token.client_id),
         scopes=frozenset(scopes),
         enterprise_code=claims.get("enterprise_code"),
-        issuer=issuer,
-        token_id=claims.get("jti"),
+        issuer=token.issuer,
+        token_id=token.jti,
+        external=token.external,
     )

@@ -16,6 +16,7 @@ class DeclarationErrorCode(StrEnum):
     RETIRED = "RETIRED"
     NOT_AN_OBJECT = "NOT_AN_OBJECT"
     INVALID_CHARACTERS = "INVALID_CHARACTERS"
+    TOO_DEEP = "TOO_DEEP"  # objects and arrays nest deeper than hub.canonical.MAX_DEPTH
     SCHEMA_VIOLATION = "SCHEMA_VIOLATION"
     NOT_A_PARTY = "NOT_A_PARTY"  # the payload does not name the declarant at all
     ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"  # named, but in a role that may not do this

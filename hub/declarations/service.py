@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.access import authority
-from hub.canonical import canonical_json, find_unstorable_text
+from hub.canonical import MAX_DEPTH, canonical_json, find_unstorable_text, nesting_depth
 from hub.db import in_values, json_loads
 from hub.declarations import chain
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
@@ -118,7 +118,14 @@ def _new_id() -> str:
 
 
 def _canonical_or_issue(payload: Any) -> bytes | DeclarationIssue:
-    """The canonical bytes of a payload, or why it has none (NUL, lone surrogate, NaN)."""
+    """The canonical bytes of a payload, or why it has none (NUL, lone surrogate, NaN, depth)."""
+    if nesting_depth(payload) > MAX_DEPTH:
+        return DeclarationIssue(
+            DeclarationErrorCode.TOO_DEEP,
+            f"objects and arrays nest deeper than {MAX_DEPTH} levels",
+            "",
+            None,
+        )
     try:
         canonical = canonical_json(payload)
     except UnicodeEncodeError:

@@ -87,12 +87,15 @@ class HubMaskErrors(MaskErrors):
         )
 
 
-# graphql-core appends suggestions as the message's last sentence: " Did you mean 'x'?".
-_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+# graphql-core writes suggestions as a sentence " Did you mean 'x', 'y' or 'z'?" (or "the
+# enum value 'x'"): last in validation errors, but in the middle of variable coercion errors
+# ("... unknown field 'a'. Did you mean 'b'? Found: {...}."). Schema names cannot hold a
+# "?", so the sentence ends at the first one wherever it stands.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def without_suggestions(message: str) -> str:
-    """`message` without graphql-core's trailing "Did you mean …?" sentence."""
+    """`message` without graphql-core's "Did you mean …?" sentences, wherever they are."""
     return _SUGGESTION.sub("", message)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -13,6 +14,12 @@ from hub.graphql.context import BadInput
 
 MAX_FIRST = 500
 DEFAULT_FIRST = 50
+# Keyset positions are row ids: at most 18 digits, so every one fits a 64-bit integer
+# column (a 20-digit position overflowed the database driver: a 500). `int()` alone
+# would also take "+1", " 1" and "1_000".
+_INT_POSITION = re.compile(r"[0-9]{1,18}")
+# Text positions are keys (enterprise codes): printable, and short.
+_TEXT_POSITION = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -44,7 +51,7 @@ def encode_cursor(kind: str, position: int | str) -> str:
 def _decode(kind: str, cursor: str) -> str:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not base64 (or not ASCII), or not UTF-8 inside
         raise BadInput(f"the cursor {cursor!r} is not valid here") from exc
     prefix, _, position = text.partition(":")
     if prefix != kind:
@@ -57,15 +64,19 @@ def decode_cursor(kind: str, cursor: str | None) -> int | None:
     if cursor is None:
         return None
     position = _decode(kind, cursor)
-    try:
-        return int(position)
-    except ValueError as exc:
-        raise BadInput(f"the cursor {cursor!r} is not valid here") from exc
+    if _INT_POSITION.fullmatch(position) is None:
+        raise BadInput(f"the cursor {cursor!r} is not valid here")
+    return int(position)
 
 
 def decode_text_cursor(kind: str, cursor: str | None) -> str | None:
     """The keyset position of a cursor over text keys (e.g. enterprise codes)."""
-    return None if cursor is None else _decode(kind, cursor)
+    if cursor is None:
+        return None
+    position = _decode(kind, cursor)
+    if _TEXT_POSITION.fullmatch(position) is None:
+        raise BadInput(f"the cursor {cursor!r} is not valid here")
+    return position
 
 
 def page_size(first: int | None) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from strawberry.federation import Schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -11,6 +10,7 @@ from hub.graphql.access.audit import AccessLogQuery
 from hub.graphql.access.consents import ConsentsMutation, ConsentsQuery
 from hub.graphql.declarations.schema import DeclarationsMutation, DeclarationsQuery
 from hub.graphql.errors import HubMaskErrors
+from hub.graphql.federation import HubSchema
 from hub.graphql.limits import ExtensionFactory, schema_extensions
 from hub.graphql.me import MeQuery
 from hub.graphql.scalars import SCALARS
@@ -38,7 +38,7 @@ MUTATIONS: tuple[type, ...] = (
 )
 
 
-def build_schema(settings: Settings | None = None) -> Schema:
+def build_schema(settings: Settings | None = None) -> HubSchema:
     """Builds the federation v2 schema from the domains' query and mutation classes."""
     query = merge_types("Query", QUERIES)
     mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
@@ -47,7 +47,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         *schema_extensions(settings or Settings()),
         HubMaskErrors,
     ]
-    return Schema(
+    return HubSchema(
         query=query,
         mutation=mutation,
         types=ENTITY_TYPES,

@@ -168,6 +168,8 @@ class RequestLogMiddleware:
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
             "client_id": client_id if isinstance(client_id, str) else None,
+            # The peer, or the client a trusted proxy reported (hub/http/proxies.py).
+            "remote_addr": (scope.get("client") or (None,))[0],
         }
         if operation is not None:
             fields["operation_type"] = operation.type

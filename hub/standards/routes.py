@@ -12,6 +12,7 @@ from hub.runtime import Runtime
 from hub.standards import service
 from hub.standards.errors import StandardsError
 from hub.standards.models import VersionState
+from hub.standards.versions import check_standard_id, parse_version
 
 SCHEMA_MEDIA_TYPE = "application/schema+json"
 
@@ -21,6 +22,13 @@ async def raw_schema(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     standard_id = request.path_params["standard_id"]
     version = request.path_params["version"]
+    try:
+        # Checked before the database sees them: a NUL (`%00`) in a text parameter is an
+        # error on PostgreSQL, and no malformed id or version can name a schema anyway.
+        check_standard_id(standard_id)
+        parse_version(version)
+    except StandardsError as exc:
+        return JSONResponse({"error": exc.code.value, "message": exc.message}, 400)
     async with runtime.session_factory() as session:
         try:
             row = await service.get_version(

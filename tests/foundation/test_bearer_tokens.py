@@ -160,12 +160,17 @@ async def test_wrong_issuer_is_refused(http: httpx.AsyncClient, app: Starlette) 
 
 
 async def test_a_correctly_signed_token_with_every_claim_right_is_accepted(
-    http: httpx.AsyncClient, app: Starlette
+    http: httpx.AsyncClient, app: Starlette, register_client: Callable[..., Awaitable[Any]]
 ) -> None:
     # The control case for the refusals above: only the altered claim makes them fail.
-    response = await _me(http, _sign(_valid_claims(), _hub_key(app)))
+    # (The client must exist: the bearer check refuses tokens of unknown or disabled clients.)
+    client_id = (await register_client(scopes="customs:read")).client_id
+    claims = _valid_claims(sub=client_id, client_id=client_id)
+    response = await _me(http, _sign(claims, _hub_key(app)))
     assert response.status_code == 200
-    assert response.json()["data"]["me"]["clientId"] == "hub_forged"
+    assert response.json()["data"]["me"]["clientId"] == client_id
+    unknown = await _me(http, _sign(_valid_claims(), _hub_key(app)))
+    _assert_401(unknown)
 
 
 async def test_tokens_signed_before_a_key_rotation_stay_valid(

@@ -30,6 +30,10 @@ class AccessEventType:
     id: strawberry.ID
     occurred_at: datetime = strawberry.field(description="When the operation started (UTC).")
     client_id: str = strawberry.field(description="The OAuth2 client that read.")
+    client_issuer: str | None = strawberry.field(
+        description="The external identity provider that vouched for the client; null: a "
+        "client of this hub. A client is identified by both (issuer, client id)."
+    )
     client_name: str
     department: str = strawberry.field(
         description="customs, tax, forex, market, bank, supervisor, registry, enterprise or other."
@@ -65,6 +69,7 @@ class AccessEventType:
             id=strawberry.ID(str(event.id)),
             occurred_at=event.occurred_at,
             client_id=event.client_id,
+            client_issuer=event.client_issuer,
             client_name=event.client_name,
             department=event.department,
             caller_enterprise=event.caller_enterprise,
@@ -83,7 +88,13 @@ class AccessEventType:
 
 @strawberry.input(description="Every condition given must hold.")
 class AccessLogFilter:
-    client_id: str | None = None
+    client_id: str | None = strawberry.field(
+        default=None,
+        description="Events of this client: of this hub, or of `clientIssuer` when given.",
+    )
+    client_issuer: str | None = strawberry.field(
+        default=None, description="Events of clients of this external identity provider."
+    )
     department: str | None = None
     enterprise: str | None = strawberry.field(
         default=None,
@@ -105,6 +116,7 @@ class AccessLogFilter:
                 raise BadInput(f"{name} needs a UTC offset, e.g. 2026-03-15T08:00:00+08:00")
         return audit_log.AccessLogFilter(
             client_id=self.client_id,
+            client_issuer=self.client_issuer,
             department=self.department,
             enterprise=self.enterprise,
             operation_name=self.operation_name,

@@ -147,6 +147,7 @@ class ConsentsMutation:
                     expires_at=input.expires_at,
                     keys=runtime.keys,
                     issuer=runtime.settings.issuer,
+                    granted_by_issuer=principal.issuer_key,
                 )
                 names = await service.bank_names(session=session, client_ids=[row.bank_client_id])
         except service.ConsentError as exc:
