@@ -73,6 +73,9 @@ class Settings:
     # "optional": a request sends a document's text or a registered `documentId`;
     # "required": only registered documents run (production allow-listing).
     trusted_documents: str = "optional"
+    # Statistics cells of fewer orders are suppressed for every reader but customs
+    # (hub/stats/suppression.py); 1 turns suppression off.
+    stats_min_group: int = 5
 
     @property
     def is_sqlite(self) -> bool:
@@ -150,6 +153,7 @@ class Settings:
             trusted_documents=_choice(
                 env, "HUB_TRUSTED_DOCUMENTS", cls.trusted_documents, ("optional", "required")
             ),
+            stats_min_group=_int(env, "HUB_STATS_MIN_GROUP", cls.stats_min_group, minimum=1),
         )
 
 

@@ -563,9 +563,7 @@ async def rematch(
             "trade_mode": trade_mode,
             "match_status": result.status.value,
             "match_missing": list(result.missing),
-            "match_discrepancies": [
-                {"code": d.code.value, "detail": d.detail} for d in result.discrepancies
-            ],
+            "match_discrepancies": [d.stored() for d in result.discrepancies],
             "customs_status": order_receipts[-1].status if order_receipts else None,
             "tax_computed": None,
             "limit_value": None,
