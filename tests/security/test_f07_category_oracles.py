@@ -205,3 +205,179 @@ async def test_enterprise_list_filters_need_the_category_they_test(
     assert refused["category"] == "credit"
     body = await hub_actors.query(query, scopes=MARKET, variables={"f": {"creditClass": "A"}})
     assert "errors" not in body, body
+
+
+# -- item prices are money, not goods -------------------------------------------------------
+
+ITEMS = """
+{ orders(first: 10) { edges { node { orderNo goodsValue
+    items { gnum itemName qty price totalPrice currency } } } } }"""
+
+
+async def test_market_supervision_cannot_sum_item_prices_to_the_goods_value(
+    hub_actors: Actors, released: dict[str, dict[str, Any]]
+) -> None:
+    order = released["order"]
+    body = await hub_actors.query(ITEMS, scopes=MARKET)
+    node = body["data"]["orders"]["edges"][0]["node"]
+    assert node["goodsValue"] is None
+    lines = node["items"]
+    assert [line["itemName"] for line in lines] == [i["itemName"] for i in order["items"]]
+    assert all(line["price"] is None and line["totalPrice"] is None for line in lines)
+    refused = {(tuple(e["path"][-1:]), e["extensions"]["category"]) for e in body["errors"]}
+    assert refused == {
+        (("goodsValue",), "order"),
+        (("price",), "order"),
+        (("totalPrice",), "order"),
+        (("currency",), "order"),
+    }
+    for line in order["items"]:
+        assert f'"{line["totalPrice"]}"' not in text(body)
+    # Tax reads order money: the same query answers it in full.
+    taxed = await hub_actors.query(ITEMS, scopes="tax:read")
+    assert "errors" not in taxed
+    total = sum(
+        Decimal(line["totalPrice"]) for line in taxed["data"]["orders"]["edges"][0]["node"]["items"]
+    )
+    assert total == Decimal(order["goodsValue"])
+
+
+# -- statistics -----------------------------------------------------------------------------
+
+STATS = """
+query($groupBy: [StatisticsDimension!]!, $filter: StatisticsFilter) {
+  statistics(groupBy: $groupBy, filter: $filter) {
+    groups { enterpriseCode month suppressed orderCount totalValueCny matchedCount } } }"""
+
+
+async def test_market_supervision_reads_no_money_and_groups_by_no_order_field(
+    hub_actors: Actors, released: dict[str, dict[str, Any]]
+) -> None:
+    for dimension in ("MONTH", "TRADE_MODE", "DIRECTION", "BUSINESS_TYPE"):
+        refused = refusal(
+            await hub_actors.query(STATS, scopes=MARKET, variables={"groupBy": [dimension]})
+        )
+        assert refused == {
+            "code": "FORBIDDEN",
+            "category": "order",
+            "argument": f"groupBy: {dimension}",
+        }
+    refused = refusal(
+        await hub_actors.query(
+            STATS, scopes=MARKET, variables={"groupBy": [], "filter": {"matchStatus": "MATCHED"}}
+        )
+    )
+    assert refused["category"] == "clearance"
+    body = await hub_actors.query(STATS, scopes=MARKET, variables={"groupBy": ["ENTERPRISE"]})
+    (group,) = body["data"]["statistics"]["groups"]
+    assert group["totalValueCny"] is None and group["matchedCount"] is None
+    assert {e["extensions"]["category"] for e in body["errors"]} == {"order", "clearance"}
+    assert released["order"]["goodsValue"] not in text(body)
+
+
+async def test_statistics_cells_of_few_orders_are_suppressed_with_their_complement(
+    hub_actors: Actors,
+) -> None:
+    """Six orders of one platform, one of another. Grouped by enterprise, the single order
+    is a cell of one: its value is that order's. Suppressing it alone would not do: the
+    ungrouped total minus the other cell gives it back, so that cell is suppressed too."""
+    for n in range(6):
+        order = sample("cbec.order", "import-9610") | {"orderNo": f"XZ-F07-S{n}"}
+        await hub_actors.file("order", order)
+    lone = sample("cbec.order", "import-9610") | {
+        "orderNo": "XZ-F07-LONE",
+        "ebpCode": OTHER_PLATFORM,
+        "goodsValue": "777.00",
+    }
+    await hub_actors.file("order", lone, as_=OTHER_PLATFORM)
+    by_enterprise = {"groupBy": ["ENTERPRISE"]}
+    for reader in ("tax:read", "forex:read"):
+        body = await hub_actors.query(STATS, scopes=reader, variables=by_enterprise)
+        groups = body["data"]["statistics"]["groups"]
+        assert {g["enterpriseCode"] for g in groups} == {PLATFORM, OTHER_PLATFORM}
+        assert all(g["suppressed"] for g in groups), groups
+        assert all(g["orderCount"] is None and g["totalValueCny"] is None for g in groups)
+        total = await hub_actors.query(STATS, scopes=reader, variables={"groupBy": []})
+        (cell,) = total["data"]["statistics"]["groups"]
+        assert (cell["suppressed"], cell["orderCount"]) == (False, 7)
+        # Filtering down to the lone order gives a cell of one: suppressed as well.
+        alone = await hub_actors.query(
+            STATS,
+            scopes=reader,
+            variables={"groupBy": [], "filter": {"enterprise": OTHER_PLATFORM}},
+        )
+        assert alone["data"]["statistics"]["groups"][0]["suppressed"] is True
+        assert "777" not in text(body) + text(alone)
+    # Customs reads every order anyway: no suppression.
+    body = await hub_actors.query(STATS, scopes="customs:read", variables=by_enterprise)
+    counts = {g["enterpriseCode"]: g["orderCount"] for g in body["data"]["statistics"]["groups"]}
+    assert counts == {PLATFORM: 6, OTHER_PLATFORM: 1}
+
+
+def test_complementary_suppression_leaves_no_line_with_a_small_hidden_sum() -> None:
+    """Random two-dimensional tables: after suppression, in every row and column (the cells
+    a coarser query sums), the hidden cells hold 0 or at least the minimum, or all of it."""
+    import random
+
+    from hub.stats.suppression import suppressed_cells
+
+    rng = random.Random(7)
+    for _ in range(300):
+        cells = [
+            ((a, b), rng.choice([1, 1, 2, 3, 4, 5, 6, 9, 20]))
+            for a in range(rng.randint(1, 4))
+            for b in range(rng.randint(1, 4))
+            if rng.random() < 0.85
+        ]
+        hidden = suppressed_cells(
+            cells,
+            dimensions=["a", "b"],
+            key_of=lambda c, d: c[0][0 if d == "a" else 1],
+            count_of=lambda c: c[1],
+            min_group=5,
+        )
+        assert {i for i, c in enumerate(cells) if c[1] < 5} <= hidden
+        for axis in (0, 1):
+            for value in {c[0][axis] for c in cells}:
+                line = [i for i, c in enumerate(cells) if c[0][axis] == value]
+                held = sum(cells[i][1] for i in line if i in hidden)
+                assert held == 0 or held >= 5 or all(i in hidden for i in line), (cells, hidden)
+
+
+# -- matching details -----------------------------------------------------------------------
+
+MATCHING = """
+query($ebp: String!, $no: String!) { order(ebpCode: $ebp, orderNo: $no) {
+  matching { status discrepancies { code detail } } } }"""
+
+
+async def test_a_bank_consented_clearance_sees_discrepancy_codes_without_amounts(
+    hub_actors: Actors,
+) -> None:
+    docs = import_set("XZ-F07-AMT")
+    docs["payment"]["amountPaid"] = "612.34"  # not the order's acturalPaid
+    await hub_actors.file_all(docs, "order", "payment")
+    bank = "finance:read"
+    await grant_consent(hub_actors, by=SELLER, bank=bank, categories=["REGISTRATION", "CLEARANCE"])
+    key = {"ebp": PLATFORM, "no": "XZ-F07-AMT"}
+    body = await hub_actors.query(MATCHING, scopes=bank, variables=key)
+    assert "errors" not in body, body
+    matching = body["data"]["order"]["matching"]
+    assert matching["status"] == "MISMATCH"
+    details = {d["code"]: d["detail"] for d in matching["discrepancies"]}
+    assert "AMOUNT_PAID_MISMATCH" in details
+    assert "612.34" not in text(body) and docs["order"]["acturalPaid"] not in text(body)
+    assert details["AMOUNT_PAID_MISMATCH"] == (
+        "acturalPaid [order withheld] ≠ amountPaid [payment withheld]"
+    )
+    # Customs reads both amounts; a bank consented ORDER and PAYMENT too.
+    customs = await hub_actors.query(MATCHING, scopes="customs:read", variables=key)
+    full = {d["code"]: d["detail"] for d in customs["data"]["order"]["matching"]["discrepancies"]}
+    assert full["AMOUNT_PAID_MISMATCH"] == (
+        f"acturalPaid {docs['order']['acturalPaid']} ≠ amountPaid 612.34"
+    )
+    await grant_consent(
+        hub_actors, by=SELLER, bank=bank, categories=["ORDER", "PAYMENT", "CLEARANCE"]
+    )
+    body = await hub_actors.query(MATCHING, scopes=bank, variables=key)
+    assert "612.34" in text(body)
