@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import strawberry
 
-from hub.access.policy import Grant
+from hub.access.policy import Category, Grant
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
 from hub.graphql.conditions import Use, field_category, readable_anywhere, require_readable
@@ -108,8 +108,19 @@ class StatisticsGroup:
     def enterprise_code(self) -> str | None:
         return self.group.enterprise_code
 
-    @strawberry.field
-    def enterprise_name(self) -> str | None:
+    @strawberry.field(
+        description="Its registered name, where you may read that enterprise's registration "
+        "data (departments; an enterprise its own)."
+    )
+    async def enterprise_name(self, info: Info) -> str | None:
+        code = self.group.enterprise_code
+        if code is None:
+            return None
+        # The platform's name is its registration data: an enterprise reading its own
+        # statistics learns its platforms' codes from its orders, not their filings.
+        grant = (await info.context.viewer()).grant_for_enterprise(code)
+        if grant is None or not grant.allows(Category.REGISTRATION):
+            return None
         return self.group.enterprise_name
 
     @strawberry.field(description="True when the cell is suppressed: its measures are null.")
