@@ -82,11 +82,14 @@ class Settings:
     # "optional": a request sends a document's text or a registered `documentId`;
     # "required": only registered documents run (production allow-listing).
     trusted_documents: str = "optional"
-    # Pooled database connections per process (PostgreSQL: pool_size, the same again as
-    # overflow; SQLite keeps SQLAlchemy's 5 + 10) and how long a request waits for one.
+    # Pooled database connections per process (pool_size; the same again may
+    # overflow) and how long a request waits for one.
     # A request holds at most one at a time (see hub/graphql/endpoint.py).
     db_pool_size: int = 10
     db_pool_timeout: float = 30.0
+    # Statistics cells of fewer orders are suppressed for every reader but customs
+    # (hub/stats/suppression.py); 1 turns suppression off.
+    stats_min_group: int = 5
 
     @property
     def is_sqlite(self) -> bool:
@@ -184,6 +187,7 @@ class Settings:
             trusted_documents=_choice(
                 env, "HUB_TRUSTED_DOCUMENTS", cls.trusted_documents, ("optional", "required")
             ),
+            stats_min_group=_int(env, "HUB_STATS_MIN_GROUP", cls.stats_min_group, minimum=1),
         )
 
 

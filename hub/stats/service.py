@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.stats.rates import RateTable
+from hub.stats.suppression import suppressed_cells
 from hub.trade.models import Enterprise, Order, Payment, Receipt
 from hub.trade.regions import CITIES
 
@@ -63,6 +64,7 @@ __all__ = [
     "band_of",
     "forex_totals",
     "statistics",
+    "suppress_small",
 ]
 
 CANCELLED = "CANCELLED"
@@ -161,10 +163,13 @@ class StatisticsGroup:
     region: str | None
     enterprise_code: str | None
     enterprise_name: str | None
-    order_count: int
-    total_value_cny: Decimal
-    matched_count: int
-    unconverted_count: int
+    # Measures are None in a suppressed cell (hub/stats/suppression.py), and the money
+    # measures when the caller may not read them (nothing is summed then).
+    order_count: int | None
+    total_value_cny: Decimal | None
+    matched_count: int | None
+    unconverted_count: int | None
+    suppressed: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,18 +256,28 @@ async def statistics(
     group_by: Sequence[Dimension],
     where: StatisticsFilter,
     rates: RateTable,
+    values: bool = True,
+    matches: bool = True,
 ) -> list[StatisticsGroup]:
-    """Counts, CNY totals and matched counts of non-cancelled orders per group, in one query."""
+    """Counts, CNY totals and matched counts of non-cancelled orders per group, in one query.
+
+    `values=False` leaves the money measures (CNY total, unconverted count) uncomputed and
+    None, `matches=False` the matched count: for callers who may not read them."""
     dimensions = list(dict.fromkeys(group_by))  # a dimension asked for twice groups once
     available = _dimension_columns()
     keys = [column for d in dimensions for column in available[d]]
+    value_cny: ColumnElement[Any] = func.sum(
+        _in_cny(Order.goods_value, Order.currency, rates), type_=_SUM_TYPE
+    )
     measures = [
         func.count(Order.id).label("order_count"),
-        func.sum(_in_cny(Order.goods_value, Order.currency, rates), type_=_SUM_TYPE).label(
-            "value_cny"
+        (value_cny if values else null()).label("value_cny"),
+        (func.sum(case((Order.match_status == MATCHED, 1), else_=0)) if matches else null()).label(
+            "matched_count"
         ),
-        func.sum(case((Order.match_status == MATCHED, 1), else_=0)).label("matched_count"),
-        func.sum(_unconverted(Order.currency, rates)).label("unconverted_count"),
+        (func.sum(_unconverted(Order.currency, rates)) if values else null()).label(
+            "unconverted_count"
+        ),
     ]
     query = select(*keys, *measures).where(*_order_conditions(where))
     if Dimension.ENTERPRISE in dimensions:
@@ -287,12 +302,49 @@ async def statistics(
                 enterprise_code=row.get("k_enterprise_code"),
                 enterprise_name=row.get("k_enterprise_name"),
                 order_count=int(row["order_count"] or 0),
-                total_value_cny=cents(row["value_cny"]),
-                matched_count=int(row["matched_count"] or 0),
-                unconverted_count=int(row["unconverted_count"] or 0),
+                total_value_cny=cents(row["value_cny"]) if values else None,
+                matched_count=int(row["matched_count"] or 0) if matches else None,
+                unconverted_count=int(row["unconverted_count"] or 0) if values else None,
             )
         )
     return groups
+
+
+_KEY_OF = {
+    Dimension.TRADE_MODE: "trade_mode",
+    Dimension.DIRECTION: "direction",
+    Dimension.BUSINESS_TYPE: "business_type",
+    Dimension.MONTH: "month",
+    Dimension.REGION: "region_code",
+    Dimension.ENTERPRISE: "enterprise_code",
+}
+
+
+def suppress_small(
+    groups: Sequence[StatisticsGroup], *, group_by: Sequence[Dimension], min_group: int
+) -> list[StatisticsGroup]:
+    """The groups with small cells (and their complements) suppressed: measures None."""
+    dimensions = list(dict.fromkeys(group_by))
+    hidden = suppressed_cells(
+        groups,
+        dimensions=dimensions,
+        key_of=lambda g, d: getattr(g, _KEY_OF[Dimension(d)]),
+        count_of=lambda g: g.order_count or 0,
+        min_group=min_group,
+    )
+    return [
+        replace(
+            g,
+            order_count=None,
+            total_value_cny=None,
+            matched_count=None,
+            unconverted_count=None,
+            suppressed=True,
+        )
+        if i in hidden
+        else g
+        for i, g in enumerate(groups)
+    ]
 
 
 async def forex_totals(

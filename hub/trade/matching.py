@@ -32,12 +32,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
+from hub.access.policy import Category
+from hub.standards.categories import shipped_category
 from hub.trade.rules_config import RuleConfig
 from hub.trade.tax import read_amount
 
 __all__ = [
     "Discrepancy",
     "DiscrepancyCode",
+    "Fact",
     "MatchResult",
     "MatchStatus",
     "match_order",
@@ -78,11 +81,54 @@ class DiscrepancyCode(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Fact:
+    """A value a discrepancy's detail quotes, with the categories it is made of (read from
+    the standards: `acturalPaid` is order data, a sum of goodsValue and taxTotal is order
+    and tax), so each reader sees only the values it may read (`matching_details`)."""
+
+    text: str
+    categories: frozenset[Category]
+
+
+@dataclass(frozen=True, slots=True)
 class Discrepancy:
-    """One disagreement between documents, with a human-readable detail."""
+    """One disagreement between documents, with a human-readable detail.
+
+    `template` is the detail with `{0}`, `{1}` … where the `facts` go; a discrepancy built
+    without them (`template` None) is shown in full only to readers of every category."""
 
     code: DiscrepancyCode
     detail: str
+    template: str | None = None
+    facts: tuple[Fact, ...] = ()
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON kept with the order (`orders.match_discrepancies`)."""
+        stored: dict[str, Any] = {"code": self.code.value, "detail": self.detail}
+        if self.template is not None:
+            stored["template"] = self.template
+            stored["facts"] = [
+                {"text": f.text, "categories": sorted(c.value for c in f.categories)}
+                for f in self.facts
+            ]
+        return stored
+
+
+_ORDER_TYPE = "cbec.order:/orderType"
+_ORDER_GNUM = "cbec.order:/items/*/gnum"
+_STANDARD_OF = {"order": "cbec.order", "inventory": "cbec.inventory", "waybill": "cbec.waybill"}
+
+
+def _found(code: DiscrepancyCode, template: str, *facts: Fact) -> Discrepancy:
+    """A discrepancy whose detail is the template filled with its facts."""
+    return Discrepancy(code, template.format(*(f.text for f in facts)), template, facts)
+
+
+def _fact(value: Any, *sources: str, quoted: bool = False) -> Fact:
+    """A quoted value and the categories of the standard properties it comes from
+    (`cbec.order:/acturalPaid`)."""
+    categories = frozenset(shipped_category(*source.split(":", 1)) for source in sources)
+    return Fact(repr(value) if quoted else str(value), categories)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,17 +228,21 @@ def _check_direction(
         is_import = order["orderType"] == "I"
         if is_import != (direction == "I"):
             found.append(
-                Discrepancy(
+                _found(
                     DiscrepancyCode.DIRECTION_MISMATCH,
-                    f"order has orderType {order['orderType']!r}, matched as {direction!r}",
+                    "order has orderType {0}, matched as {1}",
+                    _fact(order["orderType"], _ORDER_TYPE, quoted=True),
+                    _fact(direction, _ORDER_TYPE, quoted=True),
                 )
             )
     for name, document in (("waybill", waybill), ("inventory", inventory)):
         if document is not None and "ieFlag" in document and document["ieFlag"] != direction:
             found.append(
-                Discrepancy(
+                _found(
                     DiscrepancyCode.DIRECTION_MISMATCH,
-                    f"{name} has ieFlag {document['ieFlag']!r}, matched as {direction!r}",
+                    f"{name} has ieFlag {{0}}, matched as {{1}}",
+                    _fact(document["ieFlag"], f"{_STANDARD_OF[name]}:/ieFlag", quoted=True),
+                    _fact(direction, _ORDER_TYPE, quoted=True),
                 )
             )
     return found
@@ -212,9 +262,17 @@ def _check_order_arithmetic(order: Document, direction: Direction) -> list[Discr
         )
         if paid != expected:
             found.append(
-                Discrepancy(
+                _found(
                     DiscrepancyCode.ORDER_TOTAL_MISMATCH,
-                    f"acturalPaid {paid} ≠ goodsValue + freight + taxTotal − discount {expected}",
+                    "acturalPaid {0} ≠ goodsValue + freight + taxTotal − discount {1}",
+                    _fact(paid, "cbec.order:/acturalPaid"),
+                    _fact(
+                        expected,
+                        "cbec.order:/goodsValue",
+                        "cbec.order:/freight",
+                        "cbec.order:/taxTotal",
+                        "cbec.order:/discount",
+                    ),
                 )
             )
     lines = [line for line in order.get("items") or () if isinstance(line, Mapping)]
@@ -224,9 +282,11 @@ def _check_order_arithmetic(order: Document, direction: Direction) -> list[Discr
         )
         if line_total != goods:
             found.append(
-                Discrepancy(
+                _found(
                     DiscrepancyCode.LINE_TOTAL_MISMATCH,
-                    f"lines total {line_total} ≠ goodsValue {goods}",
+                    "lines total {0} ≠ goodsValue {1}",
+                    _fact(line_total, "cbec.order:/items/*/totalPrice"),
+                    _fact(goods, "cbec.order:/goodsValue"),
                 )
             )
     return found
@@ -245,7 +305,7 @@ def _check_payment(
     mismatched += _differing(order, payment, named, both_present=True)
     if mismatched:
         found.append(
-            Discrepancy(
+            _found(
                 DiscrepancyCode.PAYMENT_ORDER_REF_MISMATCH,
                 f"{name} differs from the order in {', '.join(mismatched)}",
             )
@@ -253,10 +313,11 @@ def _check_payment(
 
     if order.get("currency") != payment.get("currency"):
         found.append(
-            Discrepancy(
+            _found(
                 DiscrepancyCode.CURRENCY_MISMATCH,
-                f"order currency {order.get('currency')!r} ≠ {name} currency "
-                f"{payment.get('currency')!r}",
+                f"order currency {{0}} ≠ {name} currency {{1}}",
+                _fact(order.get("currency"), "cbec.order:/currency", quoted=True),
+                _fact(payment.get("currency"), f"cbec.{name}:/currency", quoted=True),
             )
         )
     else:
@@ -271,7 +332,7 @@ def _check_payment(
         differing = _differing(order, payment, person, both_present=False)
         if differing:
             found.append(
-                Discrepancy(
+                _found(
                     DiscrepancyCode.PAYER_NOT_BUYER,
                     f"payer differs from buyer in {', '.join(differing)}",
                 )
@@ -287,15 +348,21 @@ def _check_amount_paid(
     paid = _amount(payment, paid_field)
     if ordered is None and direction == "E":
         return []  # an export order need not state what the buyer pays
+    standard = "cbec.payment" if direction == "I" else "cbec.receipt"
+    facts = (
+        _fact(ordered, "cbec.order:/acturalPaid"),
+        _fact(paid, f"{standard}:/{paid_field}"),
+    )
     if ordered is None or paid is None:
-        detail = f"acturalPaid {ordered} vs {paid_field} {paid}: one is missing"
-        return [Discrepancy(DiscrepancyCode.AMOUNT_PAID_MISMATCH, detail)]
+        template = f"acturalPaid {{0}} vs {paid_field} {{1}}: one is missing"
+        return [_found(DiscrepancyCode.AMOUNT_PAID_MISMATCH, template, *facts)]
     allowed = abs(ordered) * config.amount_tolerance
     if abs(paid - ordered) > allowed:
-        detail = f"acturalPaid {ordered} ≠ {paid_field} {paid}"
+        template = f"acturalPaid {{0}} ≠ {paid_field} {{1}}"
         if allowed:
-            detail += f" (tolerance {allowed})"
-        return [Discrepancy(DiscrepancyCode.AMOUNT_PAID_MISMATCH, detail)]
+            template += " (tolerance {2})"
+            facts += (_fact(allowed, "cbec.order:/acturalPaid"),)
+        return [_found(DiscrepancyCode.AMOUNT_PAID_MISMATCH, template, *facts)]
     return []
 
 
@@ -305,7 +372,7 @@ def _check_waybill(order: Document, waybill: Document, direction: Direction) -> 
     mismatched = _differing(order, waybill, refs, both_present=False)
     if mismatched:
         found.append(
-            Discrepancy(
+            _found(
                 DiscrepancyCode.WAYBILL_ORDER_MISMATCH,
                 f"waybill differs from the order in {', '.join(mismatched)}",
             )
@@ -319,7 +386,7 @@ def _check_waybill(order: Document, waybill: Document, direction: Direction) -> 
     differing = _differing(order, waybill, consignee, both_present=direction == "E")
     if differing:
         found.append(
-            Discrepancy(
+            _found(
                 DiscrepancyCode.CONSIGNEE_MISMATCH,
                 f"waybill consignee differs from the order in {', '.join(differing)}",
             )
@@ -344,7 +411,7 @@ def _check_inventory_head(
     if not mismatched:
         return []
     return [
-        Discrepancy(
+        _found(
             DiscrepancyCode.INVENTORY_ORDER_MISMATCH,
             f"inventory differs from the order in {', '.join(mismatched)}",
         )
@@ -357,7 +424,7 @@ def _check_inventory_waybill(inventory: Document, waybill: Document) -> list[Dis
     if not mismatched:
         return []
     return [
-        Discrepancy(
+        _found(
             DiscrepancyCode.INVENTORY_WAYBILL_MISMATCH,
             f"inventory differs from the waybill in {', '.join(mismatched)}",
         )
@@ -370,9 +437,11 @@ def _lines_by_gnum(document: Document, name: str, found: list[Discrepancy]) -> d
     for gnum, count in counts.items():
         if count > 1:
             found.append(
-                Discrepancy(
+                _found(
                     DiscrepancyCode.LINE_DUPLICATE,
-                    f"gnum {gnum} appears {count} times on the {name}",
+                    f"gnum {{0}} appears {{1}} times on the {name}",
+                    _fact(gnum, f"{_STANDARD_OF[name]}:/items/*/gnum"),
+                    _fact(count, f"{_STANDARD_OF[name]}:/items"),
                 )
             )
     return {line.get("gnum"): line for line in lines}
@@ -386,18 +455,23 @@ def _check_lines(order: Document, inventory: Document) -> list[Discrepancy]:
         inventory_line = inventory_lines.get(gnum)
         if inventory_line is None:
             found.append(
-                Discrepancy(
+                _found(
                     DiscrepancyCode.LINE_MISSING,
-                    f"order line gnum {gnum} is not on the inventory",
+                    "order line gnum {0} is not on the inventory",
+                    _fact(gnum, _ORDER_GNUM),
                 )
             )
             continue
         if order_line.get("itemName") != inventory_line.get("gname"):
             found.append(
-                Discrepancy(
+                _found(
                     DiscrepancyCode.LINE_NAME_MISMATCH,
-                    f"gnum {gnum}: order itemName {order_line.get('itemName')!r} ≠ "
-                    f"inventory gname {inventory_line.get('gname')!r}",
+                    "gnum {0}: order itemName {1} ≠ inventory gname {2}",
+                    _fact(gnum, _ORDER_GNUM),
+                    _fact(order_line.get("itemName"), "cbec.order:/items/*/itemName", quoted=True),
+                    _fact(
+                        inventory_line.get("gname"), "cbec.inventory:/items/*/gname", quoted=True
+                    ),
                 )
             )
         differing = [
@@ -407,17 +481,19 @@ def _check_lines(order: Document, inventory: Document) -> list[Discrepancy]:
         ]
         if differing:
             found.append(
-                Discrepancy(
+                _found(
                     DiscrepancyCode.LINE_VALUE_MISMATCH,
-                    f"gnum {gnum}: inventory differs from the order in {', '.join(differing)}",
+                    f"gnum {{0}}: inventory differs from the order in {', '.join(differing)}",
+                    _fact(gnum, _ORDER_GNUM),
                 )
             )
     # Inventory order, not a set difference, keeps the details deterministic.
     for gnum in [gnum for gnum in inventory_lines if gnum not in order_lines]:
         found.append(
-            Discrepancy(
+            _found(
                 DiscrepancyCode.LINE_EXTRA,
-                f"inventory line gnum {gnum} has no order line",
+                "inventory line gnum {0} has no order line",
+                _fact(gnum, "cbec.inventory:/items/*/gnum"),
             )
         )
     return found

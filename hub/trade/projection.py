@@ -19,7 +19,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.access.authority import RECORD_TYPES
+from hub.access.policy import Category
 from hub.db import pair_in
+from hub.standards.categories import shipped_category
 from hub.trade import quota
 from hub.trade.limits import Standing, applies_retail_limits, full_tax_applies, limit_value
 from hub.trade.matching import match_order
@@ -224,6 +226,14 @@ def _enterprise_fields(code: str) -> dict[str, Any]:
     }
 
 
+def _registration(standard_id: str, field_name: str) -> bool:
+    """True when the standard annotates the field as registration data."""
+    try:
+        return shipped_category(standard_id, f"/{field_name}") is Category.REGISTRATION
+    except LookupError:
+        return False
+
+
 async def _upsert_enterprises(
     session: AsyncSession, records: list[Accepted], now: datetime
 ) -> None:
@@ -262,6 +272,12 @@ async def _upsert_enterprises(
             if not code or code in stubs:
                 continue
             name = record.payload.get(name_field) if name_field else None
+            if name_field and not _registration(record.standard_id, name_field):
+                # An enterprise's name is registration data; a name only an order, a waybill
+                # or an inventory states is data of that record's category (payName is
+                # order data): showing it on the enterprise node would hand it to readers
+                # of registration only (market supervision).
+                name = None
             stubs[code] = {
                 "code": code,
                 "name": name or code,
@@ -563,9 +579,7 @@ async def rematch(
             "trade_mode": trade_mode,
             "match_status": result.status.value,
             "match_missing": list(result.missing),
-            "match_discrepancies": [
-                {"code": d.code.value, "detail": d.detail} for d in result.discrepancies
-            ],
+            "match_discrepancies": [d.stored() for d in result.discrepancies],
             "customs_status": order_receipts[-1].status if order_receipts else None,
             "tax_computed": None,
             "limit_value": None,

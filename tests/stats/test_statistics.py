@@ -676,22 +676,54 @@ def codes(result: ExecutionResult) -> list[str]:
     return [(e.extensions or {}).get("code", "") for e in result.errors or []]
 
 
-@pytest.mark.parametrize(
-    "scope",
-    [Scope.CUSTOMS_READ, Scope.TAX_READ, Scope.FOREX_READ, Scope.MARKET_READ, Scope.AUDIT_READ],
-)
-async def test_departments_and_supervisors_read_statistics_of_every_enterprise(
-    demo: DemoDb, scope: Scope, default_rates: None
+COUNTS = """
+query ($groupBy: [StatisticsDimension!]!) {
+  statistics(groupBy: $groupBy) { groups { enterpriseCode suppressed orderCount } }
+}
+"""
+
+
+async def test_customs_reads_statistics_of_every_enterprise_unsuppressed(
+    demo: DemoDb, default_rates: None
 ) -> None:
     result, context = await execute(
-        demo.runtime, principal(scope), STATISTICS, groupBy=["ENTERPRISE"]
+        demo.runtime, principal(Scope.CUSTOMS_READ), STATISTICS, groupBy=["ENTERPRISE"]
     )
     assert result.errors is None
     groups = result.data["statistics"]["groups"]  # type: ignore[index]
     assert sum(g["orderCount"] for g in groups) == ORDERS + 3 - 1
+    assert any(g["orderCount"] < 5 for g in groups)  # small cells stay visible to customs
     # The aggregate read is noted against every enterprise it names, with no record ids.
     assert context.audit.enterprises == {g["enterpriseCode"] for g in groups}
     assert context.audit.record_count == 0
+
+
+@pytest.mark.parametrize("scope", [Scope.TAX_READ, Scope.FOREX_READ, Scope.MARKET_READ])
+async def test_other_departments_read_statistics_without_small_cells(
+    demo: DemoDb, scope: Scope, default_rates: None
+) -> None:
+    result, context = await execute(demo.runtime, principal(scope), COUNTS, groupBy=["ENTERPRISE"])
+    assert result.errors is None
+    groups = result.data["statistics"]["groups"]  # type: ignore[index]
+    shown = [g["orderCount"] for g in groups if not g["suppressed"]]
+    hidden = [g for g in groups if g["suppressed"]]
+    assert hidden and all(g["orderCount"] is None for g in hidden)
+    assert shown and min(shown) >= 5
+    # What the hidden cells hold together (total − shown) is itself no small number.
+    assert ORDERS + 3 - 1 - sum(shown) >= 5
+    assert context.audit.enterprises == {g["enterpriseCode"] for g in groups}
+
+
+async def test_a_supervisor_reads_only_the_ungrouped_count(demo: DemoDb) -> None:
+    supervisor = principal(Scope.AUDIT_READ)
+    result, _ = await execute(demo.runtime, supervisor, COUNTS, groupBy=["ENTERPRISE"])
+    assert codes(result) == ["FORBIDDEN"]
+    assert result.errors[0].extensions["category"] == "registration"  # type: ignore[index]
+    result, _ = await execute(demo.runtime, supervisor, COUNTS, groupBy=[])
+    assert result.errors is None
+    assert result.data["statistics"]["groups"] == [  # type: ignore[index]
+        {"enterpriseCode": None, "suppressed": False, "orderCount": ORDERS + 3 - 1}
+    ]
 
 
 async def test_a_bank_is_refused_statistics_and_forex_totals(demo: DemoDb) -> None:

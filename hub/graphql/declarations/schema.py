@@ -6,6 +6,7 @@ import strawberry
 from sqlalchemy import select
 from strawberry.scalars import JSON
 
+from hub.access.authority import RECORD_TYPES
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
 from hub.declarations import chain
@@ -18,6 +19,7 @@ from hub.declarations.service import (
     DeclareItem,
     declare_batch,
 )
+from hub.graphql.conditions import Use, readable_anywhere, require_readable
 from hub.graphql.context import Info
 from hub.graphql.declarations.types import (
     ChainVerification,
@@ -27,6 +29,7 @@ from hub.graphql.declarations.types import (
 )
 from hub.graphql.pagination import Connection, connection, decode_cursor, page_size
 from hub.observability.metrics import metrics
+from hub.standards.categories import shipped_categories
 
 _DECLARE = f"Requires the scope `{Scope.DECLARE.value}` and a client bound to an enterprise."
 # Scopes that read every declaration; others read only their own enterprise's.
@@ -43,6 +46,21 @@ def _touch(info: Info, rows: list[DeclarationRow]) -> None:
         enterprises=(r.declarant for r in rows),
         records=(f"{r.standard_id}:{r.record_key}" for r in rows),
     )
+
+
+def _record_key_uses(standard_id: str | None) -> list[Use]:
+    """A record-key filter tests the key fields (an order's ebpCode and orderNo): their
+    categories, for the standard named or for every record type."""
+    uses = []
+    for rtype in RECORD_TYPES.values():
+        if standard_id is not None and rtype.standard_id != standard_id:
+            continue
+        tree = shipped_categories(rtype.standard_id)
+        for name in rtype.key_fields:
+            category = tree.at(f"/{name}")
+            if category is not None:
+                uses.append(Use("filter.recordKey", category))
+    return uses
 
 
 @strawberry.input
@@ -148,6 +166,9 @@ class DeclarationsQuery:
         if filter and filter.standard_id:
             query = query.where(DeclarationRow.standard_id == filter.standard_id)
         if filter and filter.record_key:
+            # A supervisor reads envelopes, not keys: the filter would be an oracle on them.
+            viewer = await info.context.viewer()
+            require_readable(_record_key_uses(filter.standard_id), readable_anywhere(viewer))
             query = query.where(DeclarationRow.record_key == filter.record_key)
         if position is not None:
             query = query.where(DeclarationRow.chain_index > position)

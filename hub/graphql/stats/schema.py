@@ -7,16 +7,27 @@ Who may read them:
 - `forexTotals`: forex:read or customs:read; an enterprise client for itself.
 Aggregates hold no personal record, so nothing is added to the access log's record list;
 the enterprises a result names are noted, so "who read my data" shows aggregate reads too.
+
+What a caller may aggregate follows the category table: grouping or filtering by a field
+needs its category (`groupBy: MONTH` reads appTime, order data: refused to market
+supervision, FORBIDDEN naming it, before anything is computed); a measure the caller may not
+read (totalValueCny is order money) is not summed and resolves to null with FORBIDDEN. A
+supervisor (audit:read) reads no category: ungrouped, unfiltered order counts only. Small
+cells are suppressed for every reader but customs (`hub.stats.suppression`).
 """
 
 from __future__ import annotations
 
 import strawberry
 
+from hub.access.policy import Category, Grant
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
+from hub.graphql.conditions import Use, field_category, readable_anywhere, require_readable
 from hub.graphql.context import BadInput, Forbidden, Info
 from hub.graphql.scalars import Decimal
+from hub.graphql.trade import types
+from hub.graphql.trade.fields import guarded
 from hub.graphql.trade.types import MatchStatusEnum
 from hub.stats import service
 from hub.stats.rates import CURRENCY_NAMES, configured_rates
@@ -56,45 +67,91 @@ class StatisticsFilterInput:
     match_status: MatchStatusEnum | None = None
 
 
-@strawberry.type(description="One group of orders: its key and its measures.")
+@strawberry.type(
+    description="One group of orders: its key and its measures. A group of fewer orders "
+    "than the minimum group size (HUB_STATS_MIN_GROUP) is suppressed for every reader but "
+    "customs, and so are the cells that would let it be computed back from the others: "
+    "`suppressed` is true and every measure null."
+)
 class StatisticsGroup:
-    trade_mode: str | None = strawberry.field(description="Null unless grouped by TRADE_MODE.")
-    direction: Direction | None
-    business_type: BusinessType | None
-    month: str | None = strawberry.field(description="YYYY-MM.")
-    region_code: str | None = strawberry.field(
+    grant: strawberry.Private[Grant]
+    group: strawberry.Private[service.StatisticsGroup]
+
+    @strawberry.field(description="Null unless grouped by TRADE_MODE.")
+    def trade_mode(self) -> str | None:
+        return self.group.trade_mode
+
+    @strawberry.field
+    def direction(self) -> Direction | None:
+        return self.group.direction
+
+    @strawberry.field
+    def business_type(self) -> BusinessType | None:
+        return self.group.business_type
+
+    @strawberry.field(description="YYYY-MM.")
+    def month(self) -> str | None:
+        return self.group.month
+
+    @strawberry.field(
         description="The platform's city division (4 digits of its USCC); null for customs "
         "codes, which carry no division."
     )
-    region: str | None = strawberry.field(description="The city name, where known.")
-    enterprise_code: str | None = strawberry.field(description="The platform (ebpCode).")
-    enterprise_name: str | None
-    order_count: int
-    total_value_cny: Decimal = strawberry.field(
-        description="Goods value converted to CNY at the configured rates, rounded to cents."
-    )
-    matched_count: int = strawberry.field(description="Orders whose three documents match.")
-    unconverted_count: int = strawberry.field(
-        description="Orders in a currency the rate table lacks: not in totalValueCny."
-    )
+    def region_code(self) -> str | None:
+        return self.group.region_code
 
-    @classmethod
-    def of(cls, group: service.StatisticsGroup) -> StatisticsGroup:
-        """From the service's group."""
-        return cls(
-            trade_mode=group.trade_mode,
-            direction=group.direction,
-            business_type=group.business_type,
-            month=group.month,
-            region_code=group.region_code,
-            region=group.region,
-            enterprise_code=group.enterprise_code,
-            enterprise_name=group.enterprise_name,
-            order_count=group.order_count,
-            total_value_cny=Decimal(group.total_value_cny),
-            matched_count=group.matched_count,
-            unconverted_count=group.unconverted_count,
-        )
+    @strawberry.field(description="The city name, where known.")
+    def region(self) -> str | None:
+        return self.group.region
+
+    @strawberry.field(description="The platform (ebpCode).")
+    def enterprise_code(self) -> str | None:
+        return self.group.enterprise_code
+
+    @strawberry.field(
+        description="Its registered name, where you may read that enterprise's registration "
+        "data (departments; an enterprise its own)."
+    )
+    async def enterprise_name(self, info: Info) -> str | None:
+        code = self.group.enterprise_code
+        if code is None:
+            return None
+        # The platform's name is its registration data: an enterprise reading its own
+        # statistics learns its platforms' codes from its orders, not their filings.
+        grant = (await info.context.viewer()).grant_for_enterprise(code)
+        if grant is None or not grant.allows(Category.REGISTRATION):
+            return None
+        return self.group.enterprise_name
+
+    @strawberry.field(description="True when the cell is suppressed: its measures are null.")
+    def suppressed(self) -> bool:
+        return self.group.suppressed
+
+    @strawberry.field(description="Orders in the group (null when suppressed).")
+    def order_count(self) -> int | None:
+        return self.group.order_count
+
+    @guarded(
+        field_category(types.Order, "goods_value"),
+        description="Goods value converted to CNY at the configured rates, rounded to cents.",
+    )
+    def total_value_cny(self) -> Decimal | None:
+        value = self.group.total_value_cny
+        return None if value is None else Decimal(value)
+
+    @guarded(
+        field_category(types.Order, "matching"),
+        description="Orders whose three documents match.",
+    )
+    def matched_count(self) -> int | None:
+        return self.group.matched_count
+
+    @guarded(
+        field_category(types.Order, "currency"),
+        description="Orders in a currency the rate table lacks: not in totalValueCny.",
+    )
+    def unconverted_count(self) -> int | None:
+        return self.group.unconverted_count
 
 
 @strawberry.type(description="A conversion rate in force (configuration: HUB_FX_RATES).")
@@ -152,6 +209,37 @@ def _scoped_enterprise(
     raise Forbidden(f"{what} need one of the scopes {scopes}, or an enterprise client")
 
 
+# What each dimension and filter looks at: the Order field it reads (hence its category).
+_DIMENSION_FIELDS = {
+    Dimension.TRADE_MODE: "trade_mode",
+    Dimension.DIRECTION: "direction",
+    Dimension.BUSINESS_TYPE: "order_type",
+    Dimension.MONTH: "app_time",
+    Dimension.REGION: "ebp_code",
+    Dimension.ENTERPRISE: "ebp_code",
+}
+_FILTER_FIELDS = {
+    "month_from": ("filter.monthFrom", "app_time"),
+    "month_to": ("filter.monthTo", "app_time"),
+    "direction": ("filter.direction", "direction"),
+    "trade_mode": ("filter.tradeMode", "trade_mode"),
+    "enterprise": ("filter.enterprise", "ebp_code"),  # the platform or the seller
+    "match_status": ("filter.matchStatus", "matching"),
+}
+
+
+def statistics_uses(group_by: list[Dimension], given: StatisticsFilterInput) -> list[Use]:
+    """What a statistics query groups and filters by, with the categories of those fields."""
+    uses = [
+        Use.on(f"groupBy: {d.value}", types.Order, _DIMENSION_FIELDS[Dimension(d)])
+        for d in dict.fromkeys(group_by)
+    ]
+    for name, (argument, field) in _FILTER_FIELDS.items():
+        if getattr(given, name) is not None:
+            uses.append(Use.on(argument, types.Order, field))
+    return uses
+
+
 @strawberry.type
 class StatsQuery:
     @strawberry.field(
@@ -166,9 +254,13 @@ class StatsQuery:
         filter: StatisticsFilterInput | None = None,  # the contract names it `filter`
     ) -> StatisticsResult:
         given = filter or StatisticsFilterInput()
+        principal = info.context.principal
         enterprise = _scoped_enterprise(
-            info.context.principal, given.enterprise, STATISTICS_READERS, "statistics"
+            principal, given.enterprise, STATISTICS_READERS, "statistics"
         )
+        readable = readable_anywhere(await info.context.viewer())
+        require_readable(statistics_uses(group_by, given), readable)
+        grant = Grant(readable, personal_in_clear=False)
         try:
             where = service.StatisticsFilter(
                 month_from=given.month_from,
@@ -182,13 +274,25 @@ class StatsQuery:
             raise BadInput(str(exc)) from exc
         rates = configured_rates()
         groups = await service.statistics(
-            session=info.context.read_session, group_by=group_by, where=where, rates=rates
+            session=info.context.read_session,
+            group_by=group_by,
+            where=where,
+            rates=rates,
+            values=grant.allows(field_category(types.Order, "goods_value")),
+            matches=grant.allows(field_category(types.Order, "matching")),
         )
+        if not principal.has(Scope.CUSTOMS_READ):
+            # Customs reads every order anyway; every other reader gets no small cell.
+            groups = service.suppress_small(
+                groups,
+                group_by=group_by,
+                min_group=info.context.runtime.settings.stats_min_group,
+            )
         named = [g.enterprise_code for g in groups if g.enterprise_code]
         info.context.audit.touch(enterprises=[*named, *([enterprise] if enterprise else [])])
         return StatisticsResult(
             group_by=list(dict.fromkeys(group_by)),
-            groups=[StatisticsGroup.of(g) for g in groups],
+            groups=[StatisticsGroup(grant=grant, group=g) for g in groups],
             rates=[
                 ExchangeRate(currency=code, name=CURRENCY_NAMES.get(code), cny_per_unit=rate)
                 for code, rate in sorted(rates.cny_per_unit.items())

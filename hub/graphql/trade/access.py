@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from hub.access.policy import Grant
 from hub.graphql.context import Info
 from hub.graphql.pagination import Connection, visible_page
 from hub.graphql.trade.types import Order
@@ -22,10 +26,18 @@ async def _is_party(info: Info, row: models.Order, code: str | None) -> bool:
     return inventory is not None and code in (inventory.agent_code, inventory.logistics_code)
 
 
-async def order_node(info: Info, row: models.Order, *, party: bool | None = None) -> Order | None:
+async def order_node(
+    info: Info,
+    row: models.Order,
+    *,
+    party: bool | None = None,
+    keep: Callable[[Grant, Any], bool] | None = None,
+) -> Order | None:
     """The Order node for a row this caller may see (None otherwise), noted in the access log.
 
-    `party` may be given when the row was selected with the party predicate already."""
+    `party` may be given when the row was selected with the party predicate already; `keep`
+    is a filter's per-record check (`filters.order_filter_check`): a row it refuses is left
+    out, as if invisible."""
     viewer = await info.context.viewer()
     if party is None:
         party = await _is_party(info, row, viewer.enterprise)
@@ -36,7 +48,7 @@ async def order_node(info: Info, row: models.Order, *, party: bool | None = None
         app_time=row.app_time,
         party=party,
     )
-    if grant is None:
+    if grant is None or (keep is not None and not keep(grant, row)):
         return None
     info.context.audit.touch(
         enterprises=(row.ebp_code, row.ebc_code),
@@ -54,8 +66,17 @@ async def load_order(info: Info, *, ebp_code: str, order_no: str) -> Order | Non
     return await order_node(info, row)
 
 
-async def order_connection(info: Info, rows: list[models.Order], size: int) -> Connection[Order]:
+async def order_connection(
+    info: Info,
+    rows: list[models.Order],
+    size: int,
+    keep: Callable[[Grant, Any], bool] | None = None,
+) -> Connection[Order]:
     """A page of orders from up to size+1 fetched rows, each under the caller's grant."""
     return await visible_page(
-        rows, size, "order", node_of=lambda r: order_node(info, r), position_of=lambda r: r.id
+        rows,
+        size,
+        "order",
+        node_of=lambda r: order_node(info, r, keep=keep),
+        position_of=lambda r: r.id,
     )

@@ -15,7 +15,7 @@ from hub.graphql.loaders import Page
 from hub.graphql.pagination import Connection, decode_cursor, page_size, visible_page
 from hub.graphql.trade.access import order_connection
 from hub.graphql.trade.fields import guarded
-from hub.graphql.trade.filters import OrderFilter, order_conditions
+from hub.graphql.trade.filters import OrderFilter, RowCheck, order_conditions, order_filter_check
 from hub.graphql.trade.types import Inventory, Order, Payment, Receipt, Region, Waybill
 from hub.trade import models
 
@@ -79,6 +79,7 @@ class Enterprise:
     ) -> Connection[Order] | None:
         size = page_size(first)
         viewer = await info.context.viewer()
+        keep = order_filter_check(filter, viewer)
         page = Page(
             filter_key=_filter_key(filter),
             size=size,
@@ -86,7 +87,7 @@ class Enterprise:
             conditions=order_conditions(filter) & viewer.order_rows(),
         )
         rows = await info.context.loaders.orders_by_enterprise.load((self.row.code, page))
-        return await order_connection(info, rows, size)
+        return await order_connection(info, rows, size, keep)
 
     @guarded(
         C.PAYMENT,
@@ -194,11 +195,14 @@ async def _documents(
     return await visible_page(rows, size, kind, node_of=node_of, position_of=lambda r: r.id)
 
 
-async def enterprise_node(info: Info, row: models.Enterprise) -> Enterprise | None:
-    """The node for an enterprise row this caller may see, noted in the access log."""
+async def enterprise_node(
+    info: Info, row: models.Enterprise, *, keep: RowCheck | None = None
+) -> Enterprise | None:
+    """The node for an enterprise row this caller may see, noted in the access log (`keep`:
+    a filter's per-record check, see `filters.enterprise_filter_check`)."""
     viewer = await info.context.viewer()
     grant = viewer.grant_for_enterprise(row.code)
-    if grant is None:
+    if grant is None or (keep is not None and not keep(grant, row)):
         return None
     info.context.audit.touch(
         enterprises=(row.code,),

@@ -24,7 +24,9 @@ from hub.graphql.trade.filters import (
     EnterpriseFilter,
     OrderFilter,
     enterprise_conditions,
+    enterprise_filter_check,
     order_conditions,
+    order_filter_check,
 )
 from hub.graphql.trade.types import Order
 from hub.trade import models
@@ -51,6 +53,7 @@ class TradeQuery:
     ) -> Connection[Enterprise]:
         size = page_size(first)
         viewer = await info.context.viewer()
+        keep = enterprise_filter_check(filter, viewer)
         query = (
             select(models.Enterprise)
             .where(enterprise_conditions(filter))
@@ -67,7 +70,7 @@ class TradeQuery:
             rows,
             size,
             "enterprise",
-            node_of=lambda r: enterprise_node(info, r),
+            node_of=lambda r: enterprise_node(info, r, keep=keep),
             position_of=lambda r: r.code,
         )
 
@@ -90,6 +93,7 @@ class TradeQuery:
     ) -> Connection[Order]:
         size = page_size(first)
         viewer = await info.context.viewer()
+        keep = order_filter_check(filter, viewer)
         query = (
             select(models.Order)
             .where(order_conditions(filter), viewer.order_rows())
@@ -100,7 +104,7 @@ class TradeQuery:
         if position is not None:
             query = query.where(models.Order.id > position)
         rows = list(await info.context.read_session.scalars(query))
-        return await order_connection(info, rows, size)
+        return await order_connection(info, rows, size, keep)
 
 
 # Federation entity types that no query returns directly must still be in the schema.

@@ -16,6 +16,7 @@ from hub.graphql.scalars import Decimal
 from hub.graphql.trade.fields import guarded
 from hub.trade import models
 from hub.trade.matching import MatchStatus as MatchStatusEnum
+from hub.trade.matching_details import readable_detail
 
 strawberry.enum(MatchStatusEnum, name="MatchStatus", description="Three-document match result.")
 
@@ -24,7 +25,10 @@ def _dec(value: Any) -> PyDecimal | None:
     return None if value is None or value == "" else PyDecimal(str(value))
 
 
-@strawberry.type(description="Why documents of one order disagree.")
+@strawberry.type(
+    description="Why documents of one order disagree. `detail` quotes values only of the "
+    "categories the caller reads; others show as `[category withheld]`."
+)
 class Discrepancy:
     code: str
     detail: str
@@ -456,7 +460,11 @@ class Order:
         return Matching(
             status=MatchStatusEnum(self.row.match_status),
             missing=list(self.row.match_missing or []),
-            discrepancies=[Discrepancy(**d) for d in self.row.match_discrepancies or []],
+            # Each quoted value only where the caller reads its category.
+            discrepancies=[
+                Discrepancy(code=d["code"], detail=readable_detail(d, self.grant))
+                for d in self.row.match_discrepancies or []
+            ],
         )
 
     @guarded(source="cbec.order:/items", description="Order lines.")
