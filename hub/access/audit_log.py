@@ -2,7 +2,10 @@
 
 Writing costs two statements (the event, then its subject index rows in one executemany).
 Reading is keyset-paginated on the event id, newest first; an enterprise's view is driven
-by the subject index and projected onto its own part of each event.
+by the subject index and projected onto its own part of each event (the records naming it
+in any role). A department may mark a read confidential (a legal basis and a disclosure
+date): until that date its subjects see only that a confidential read by that department
+happened; supervisors see everything at once.
 """
 
 from __future__ import annotations
@@ -11,21 +14,42 @@ import contextlib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from graphql import OperationDefinitionNode, get_operation_ast
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from hub.access.audit import AccessRecorder
 from hub.access.models import AccessEvent, AccessEventSubject, Consent
-from hub.access.policy import department_label
+from hub.access.policy import department_categories, department_label
 from hub.auth.principal import Principal
 from hub.graphql.documents import parse_document
 
 MAX_PURPOSE = 500  # the width of access_events.purpose
 MAX_OPERATION_NAME = 200  # the width of access_events.operation_name
+MAX_CONFIDENTIAL_YEARS = 10  # the furthest disclosure date a department may set
+CONFIDENTIAL_HEADER = "Hub-Confidential"  # the legal basis of a confidential read
+DISCLOSE_AFTER_HEADER = "Hub-Disclose-After"  # YYYY-MM-DD: when its subjects may see it
+
+
+class ConfidentialityRefused(Exception):
+    """The confidentiality headers cannot be honoured: a coded 400 before anything runs."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Confidentiality:
+    """A department's confidential read: why (legal basis) and until when it is hidden."""
+
+    basis: str
+    disclose_after: date
 
 
 @dataclass(frozen=True)
@@ -58,14 +82,40 @@ class AccessEventCreate:
     # A principal is (issuer, client id): None for the hub's own clients, else the external
     # identity provider's issuer, so that its clients never pass for hub clients.
     client_issuer: str | None = None
+    confidential_basis: str | None = None
+    disclose_after: date | None = None
+    # Enterprise → (its records, how many): each subject's own part of the event.
+    subjects: dict[str, tuple[list[str], int]] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class AccessEventRead(AccessEventCreate):
-    """An access event as one reader may see it (`partial`: other subjects left out)."""
+class AccessEventRead:
+    """An access event as one reader may see it (`partial`: other subjects left out;
+    `confidential`: a confidential read, whose details are None until disclosure for
+    anyone but a supervisor)."""
 
     id: int
+    occurred_at: datetime
+    client_id: str | None
+    client_name: str | None
+    department: str
+    caller_enterprise: str | None
+    operation_type: str
+    operation_name: str | None
+    document_hash: str | None
+    purpose: str | None
+    consent_ids: list[str]
+    enterprises: list[str]
+    records: list[str]
+    record_count: int
+    document_id: str | None
     partial: bool
+    # A principal is (issuer, client id): None for the hub's own clients.
+    client_issuer: str | None = None
+    confidential: bool = False
+    confidential_basis: str | None = None
+    disclose_after: date | None = None
+    withheld: bool = False  # the details of a confidential read are not shown yet
 
 
 @dataclass(frozen=True)
@@ -106,6 +156,45 @@ def normalise_purpose(*, header: str | None) -> str | None:
     return _clip(header.strip(), MAX_PURPOSE) or None
 
 
+def confidentiality(
+    *, principal: Principal, basis: str | None, disclose_after: str | None, today: date
+) -> Confidentiality | None:
+    """The confidentiality a request asks for (`Hub-Confidential` + `Hub-Disclose-After`),
+    or None; raises ConfidentialityRefused when it may not or says it badly."""
+    if basis is None and disclose_after is None:
+        return None
+    if not department_categories(principal):
+        raise ConfidentialityRefused(
+            "CONFIDENTIAL_NOT_ALLOWED",
+            "only a department (customs, tax, forex, market) may mark a read confidential",
+        )
+    text = normalise_purpose(header=basis)  # same decoding and width as a purpose
+    if not text:
+        raise ConfidentialityRefused(
+            "CONFIDENTIAL_BASIS_MISSING",
+            f"a confidential read needs its legal basis in {CONFIDENTIAL_HEADER}",
+        )
+    if disclose_after is None:
+        raise ConfidentialityRefused(
+            "DISCLOSE_AFTER_MISSING",
+            f"a confidential read needs {DISCLOSE_AFTER_HEADER}: YYYY-MM-DD",
+        )
+    try:
+        day = date.fromisoformat(disclose_after.strip())
+    except ValueError:
+        raise ConfidentialityRefused(
+            "DISCLOSE_AFTER_INVALID", f"{DISCLOSE_AFTER_HEADER} must be a date, YYYY-MM-DD"
+        ) from None
+    latest = today.replace(year=today.year + MAX_CONFIDENTIAL_YEARS, day=min(today.day, 28))
+    if not today < day <= latest:
+        raise ConfidentialityRefused(
+            "DISCLOSE_AFTER_INVALID",
+            f"{DISCLOSE_AFTER_HEADER} must be after today and at most "
+            f"{MAX_CONFIDENTIAL_YEARS} years ahead",
+        )
+    return Confidentiality(text, day)
+
+
 def build_event(
     *,
     principal: Principal,
@@ -114,6 +203,7 @@ def build_event(
     purpose: str | None,
     occurred_at: datetime,
     document_id: str | None = None,
+    confidential: Confidentiality | None = None,
 ) -> AccessEventCreate:
     """The event of one operation from the caller, what it touched and what it asked."""
     return AccessEventCreate(
@@ -132,18 +222,34 @@ def build_event(
         record_count=recorder.record_count,
         document_id=document_id,
         client_issuer=principal.issuer_key,
+        confidential_basis=confidential.basis if confidential else None,
+        disclose_after=confidential.disclose_after if confidential else None,
+        subjects={
+            code: (list(part.records), part.record_count)
+            for code, part in recorder.subjects.items()
+        },
     )
 
 
 async def record(*, session: AsyncSession, event: AccessEventCreate) -> int:
     """Stores one event and its subject index rows (two statements); returns the event id."""
+    columns = {k: v for k, v in vars(event).items() if k != "subjects"}
     event_id: int = (
-        await session.execute(insert(AccessEvent).values(**vars(event)).returning(AccessEvent.id))
+        await session.execute(insert(AccessEvent).values(**columns).returning(AccessEvent.id))
     ).scalar_one()
     if event.enterprises:
+        parts = event.subjects or {}
         await session.execute(
             insert(AccessEventSubject),
-            [{"event_id": event_id, "enterprise_code": code} for code in event.enterprises],
+            [
+                {
+                    "event_id": event_id,
+                    "enterprise_code": code,
+                    "records": parts.get(code, ([], 0))[0],
+                    "record_count": parts.get(code, ([], 0))[1],
+                }
+                for code in event.enterprises
+            ],
         )
     return event_id
 
@@ -155,6 +261,7 @@ async def list_events(
     subject: str | None,
     before_id: int | None,
     limit: int,
+    today: date | None = None,
 ) -> list[AccessEvent]:
     """Events newest first; `subject` (the reader's own enterprise) cannot be widened."""
     query = select(AccessEvent).order_by(AccessEvent.id.desc()).limit(limit)
@@ -166,6 +273,14 @@ async def list_events(
         query = query.join(
             subjects, (subjects.event_id == AccessEvent.id) & (subjects.enterprise_code == code)
         )
+    if subject is not None and (
+        filter.client_id is not None
+        or filter.client_issuer is not None
+        or filter.operation_name is not None
+    ):
+        # A subject does not see who read confidentially, or with which operation, until
+        # the disclosure date: filtering on either must not find such an event (an oracle).
+        query = query.where(_disclosed(today or datetime.now(UTC).date()))
     if filter.client_id is not None:
         query = query.where(AccessEvent.client_id == filter.client_id)
         if filter.client_issuer is None:
@@ -185,12 +300,37 @@ async def list_events(
     return list(await session.scalars(query))
 
 
+def _disclosed(today: date) -> Any:
+    """SQL: events that are not confidential, or whose disclosure date has come."""
+    return or_(AccessEvent.disclose_after.is_(None), AccessEvent.disclose_after <= today)
+
+
 async def view_for(
-    *, session: AsyncSession, events: Sequence[AccessEvent], enterprise: str | None
+    *,
+    session: AsyncSession,
+    events: Sequence[AccessEvent],
+    enterprise: str | None,
+    today: date | None = None,
 ) -> list[AccessEventRead]:
-    """The events as a reader sees them: whole, or projected onto one enterprise's part."""
+    """The events as a reader sees them: whole (a supervisor), or projected onto one
+    enterprise's part, with confidential reads withheld until their disclosure date."""
     if enterprise is None:
         return [_read(e, e.enterprises, e.records, e.consent_ids, e.record_count) for e in events]
+    day = today or datetime.now(UTC).date()
+    ids = [e.id for e in events]
+    parts = (
+        {
+            s.event_id: s
+            for s in await session.scalars(
+                select(AccessEventSubject).where(
+                    AccessEventSubject.event_id.in_(ids),
+                    AccessEventSubject.enterprise_code == enterprise,
+                )
+            )
+        }
+        if ids
+        else {}
+    )
     # Consents name one enterprise each; an enterprise may see only its own consents' ids.
     mentioned = {c for e in events for c in e.consent_ids}
     own_consents = (
@@ -206,10 +346,43 @@ async def view_for(
     )
     views = []
     for e in events:
-        records = [r for r in e.records if _names(r, enterprise)]
+        part = parts.get(e.id)
+        if part is not None and part.records is not None:
+            records, count = list(part.records), int(part.record_count or 0)
+        else:  # an event from before migration 0010: records whose key names it
+            records = [r for r in e.records if _names(r, enterprise)]
+            count = len(records)
+        if e.disclose_after is not None and day < e.disclose_after:
+            views.append(_withheld(e, enterprise))
+            continue
         consents = [c for c in e.consent_ids if c in own_consents]
-        views.append(_read(e, [enterprise], records, consents, len(records)))
+        views.append(_read(e, [enterprise], records, consents, count))
     return views
+
+
+def _withheld(event: AccessEvent, enterprise: str) -> AccessEventRead:
+    """A confidential read before its disclosure date, as its subject sees it: when, and
+    which department; no client, operation, purpose, basis, consent or record."""
+    return AccessEventRead(
+        id=event.id,
+        occurred_at=event.occurred_at,
+        client_id=None,
+        client_name=None,
+        department=event.department,
+        caller_enterprise=None,
+        operation_type=event.operation_type,
+        operation_name=None,
+        document_hash=None,
+        purpose=None,
+        consent_ids=[],
+        enterprises=[enterprise],
+        records=[],
+        record_count=0,
+        document_id=None,
+        partial=True,
+        confidential=True,
+        withheld=True,
+    )
 
 
 def _read(
@@ -238,6 +411,9 @@ def _read(
         client_issuer=event.client_issuer,
         partial=(enterprises, records, consent_ids, record_count)
         != (event.enterprises, event.records, event.consent_ids, event.record_count),
+        confidential=event.confidential_basis is not None,
+        confidential_basis=event.confidential_basis,
+        disclose_after=event.disclose_after,
     )
 
 

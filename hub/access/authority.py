@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, false, or_, select, tuple_
 
 from hub.access.policy import Category
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
@@ -540,54 +540,108 @@ def choose_linked(
 
 
 # --- reads -------------------------------------------------------------------------------
+#
+# An order and the documents linked to it (payment, receipt, waybill, inventory) form its
+# group. An enterprise reads the group through every party entry with an `order_column`:
+# the union of those entries' reads where it is named. The order row names the platform,
+# seller and payment institution itself; the other roles are found on the linked document
+# (the carrier on the waybill, broker, guarantor and owner on the inventory). The SQL row
+# predicate and the Python check below are both generated from these entries.
 
 _GROUP_TYPES = ("cbec.order", "cbec.payment", "cbec.receipt", "cbec.waybill", "cbec.inventory")
+_ORDER_COLUMNS = frozenset({"ebp_code", "ebc_code", "pay_code"})  # named by the order row
 
 
-def _order_group() -> dict[str, Reads]:
-    """`orders` column → what the enterprise it names reads of the order and its linked
-    documents (the union over every record type of the group naming that column)."""
-    group: dict[str, Reads] = {}
+@dataclass(frozen=True)
+class GroupEntry:
+    """One way into an order's group: a party of a record type of the group."""
+
+    standard_id: str
+    party: Party
+
+    @property
+    def on_order(self) -> bool:
+        """True when the order row itself names this party (no linked document needed)."""
+        return self.party.order_column in _ORDER_COLUMNS
+
+
+def _group_entries() -> tuple[GroupEntry, ...]:
+    entries = []
     for standard_id in _GROUP_TYPES:
         for party in RECORD_TYPES[standard_id].parties:
-            if party.order_column is None:
-                continue
-            group[party.order_column] = group.get(party.order_column, NOTHING) | party.reads
-    return group
+            if party.order_column is not None and not party.reads.empty:
+                entries.append(GroupEntry(standard_id, party))
+    return tuple(entries)
 
 
-ORDER_GROUP: dict[str, Reads] = _order_group()
-# The roles behind each `orders` column, for filters and descriptions.
-ORDER_GROUP_ROLES: dict[str, Role] = {
-    party.order_column: party.role
-    for standard_id in _GROUP_TYPES
-    for party in RECORD_TYPES[standard_id].parties
-    if party.order_column is not None
-}
+GROUP_ENTRIES: tuple[GroupEntry, ...] = _group_entries()
 
 
-def order_reads(code: str | None, row: Any) -> Reads:
-    """What enterprise `code` reads of an order row and its linked documents (the Python
-    read check; `order_group_clause` is the same rule in SQL)."""
-    reads = NOTHING
+def party_value(party: Party, row: Any) -> str | None:
+    """The enterprise a stored row names in a party's role: its column, else its payload."""
+    if party.column is not None and hasattr(type(row), party.column):
+        value = getattr(row, party.column)
+    else:
+        value = (getattr(row, "payload", None) or {}).get(party.field)
+    return str(value) if value not in (None, "") else None
+
+
+def party_expression(party: Party, model: Any) -> ColumnElement[Any]:
+    """SQL: the enterprise a table's rows name in a party's role (column, else payload)."""
+    if party.column is not None and hasattr(model, party.column):
+        column: ColumnElement[Any] = getattr(model, party.column)
+        return column
+    return model.payload[party.field].as_string()
+
+
+def group_reads(
+    code: str | None, order: Any, documents: Mapping[str, Any | None]
+) -> tuple[Reads, frozenset[Role]]:
+    """What enterprise `code` reads of an order's group, and the roles it plays there.
+
+    `order` is the order row; `documents` maps a record type of the group to its linked
+    row (None when there is none). The Python read check; `group_clause` is the same rule
+    in SQL."""
+    reads, roles = NOTHING, set()
     if not code:
-        return reads
-    for column, column_reads in ORDER_GROUP.items():
-        if getattr(row, column) == code:
-            reads = reads | column_reads
-    return reads
+        return reads, frozenset()
+    for entry in GROUP_ENTRIES:
+        row = order if entry.on_order else documents.get(entry.standard_id)
+        if row is not None and party_value(entry.party, row) == code:
+            reads = reads | entry.party.reads
+            roles.add(entry.party.role)
+    return reads, frozenset(roles)
 
 
-def order_group_clause(model: Any, code: Any) -> ColumnElement[bool]:
-    """SQL: rows of `orders` (the model) in which `code` (a value or a column) plays a
-    role that reads something."""
-    clauses = [getattr(model, c) == code for c, reads in ORDER_GROUP.items() if not reads.empty]
+def group_clause(order_model: Any, code: Any, models: Mapping[str, Any]) -> ColumnElement[bool]:
+    """SQL: rows of `orders` whose group enterprise `code` reads something of. `models`
+    maps a record type of the group to its table (with `ebp_code`, `order_no`, `status`)."""
+    clauses: list[ColumnElement[bool]] = []
+    by_document: dict[str, list[Party]] = {}
+    for entry in GROUP_ENTRIES:
+        if entry.on_order:
+            if entry.standard_id == "cbec.order":
+                clauses.append(getattr(order_model, str(entry.party.order_column)) == code)
+        else:
+            by_document.setdefault(entry.standard_id, []).append(entry.party)
+    for standard_id, parties in by_document.items():
+        model = models[standard_id]
+        linked = select(model.ebp_code, model.order_no).where(
+            model.status == "ACTIVE", or_(*(party_expression(p, model) == code for p in parties))
+        )
+        clauses.append(tuple_(order_model.ebp_code, order_model.order_no).in_(linked))
     return or_(*clauses) if clauses else false()
 
 
-def order_codes(row: Any) -> list[str]:
-    """Every enterprise an order row names in its group (for the access log)."""
-    return [v for c in ORDER_GROUP if (v := getattr(row, c, None))]
+def group_codes(order: Any, documents: Mapping[str, Any | None]) -> list[str]:
+    """Every enterprise an order's group names in a role that reads it (for the access
+    log: each of them sees that its record was read)."""
+    codes: dict[str, None] = {}
+    for entry in GROUP_ENTRIES:
+        row = order if entry.on_order else documents.get(entry.standard_id)
+        if row is not None and (value := party_value(entry.party, row)):
+            codes[value] = None
+    return list(codes)
 
 
 def document_reads(standard_id: str, code: str | None, row: Any) -> Reads:
@@ -597,7 +651,7 @@ def document_reads(standard_id: str, code: str | None, row: Any) -> Reads:
     if not code:
         return reads
     for party in rtype.parties:
-        if party.column is not None and getattr(row, party.column) == code:
+        if party_value(party, row) == code:
             reads = reads | party.reads
     return reads
 
@@ -605,20 +659,18 @@ def document_reads(standard_id: str, code: str | None, row: Any) -> Reads:
 def document_codes(standard_id: str, row: Any) -> list[str]:
     """Every enterprise a document row names (for the access log)."""
     rtype = RECORD_TYPES[standard_id]
-    return [v for p in rtype.parties if p.column and (v := getattr(row, p.column, None))]
+    return list(dict.fromkeys(v for p in rtype.parties if (v := party_value(p, row))))
 
 
-def owner_columns(standard_id: str) -> tuple[str, ...]:
-    """Columns of a record type's table naming the enterprises whose list shows the record:
-    the parties that read something of it."""
-    rtype = RECORD_TYPES[standard_id]
-    return tuple(dict.fromkeys(p.column for p in rtype.parties if p.column and not p.reads.empty))
+def owner_parties(standard_id: str) -> tuple[Party, ...]:
+    """The parties of a record type whose enterprise's lists show the record: those that
+    read something of it."""
+    return tuple(p for p in RECORD_TYPES[standard_id].parties if not p.reads.empty)
 
 
-def document_clause(standard_id: str, model: Any, code: Any) -> ColumnElement[bool]:
-    """SQL: rows of a record type's table that `code` reads something of."""
-    clauses = [getattr(model, c) == code for c in owner_columns(standard_id)]
-    return or_(*clauses) if clauses else false()
+def owner_expressions(standard_id: str, model: Any) -> tuple[ColumnElement[Any], ...]:
+    """SQL: what the rows of a record type's table name in the roles that list them."""
+    return tuple(party_expression(p, model) for p in owner_parties(standard_id))
 
 
 # --- the table as text -------------------------------------------------------------------

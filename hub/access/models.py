@@ -57,6 +57,10 @@ class AccessEvent(Base):
     # The trusted document's id (`sha256:...`) when the request named one (migration 0013).
     document_id: Mapped[str | None] = mapped_column(String(71), nullable=True)
     purpose: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # A department's confidential read (migration 0010): the legal basis it stated, and
+    # the day from which the subjects may see who read what and why.
+    confidential_basis: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    disclose_after: Mapped[date | None] = mapped_column(Date, nullable=True)
     consent_ids: Mapped[list[str]] = mapped_column(JSON)
     enterprises: Mapped[list[str]] = mapped_column(JSON)
     records: Mapped[list[str]] = mapped_column(JSON)  # record keys, capped
@@ -72,3 +76,7 @@ class AccessEventSubject(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("access_events.id"))
     enterprise_code: Mapped[str] = mapped_column(String(18))
+    # This enterprise's part of the event: the records naming it in any role (capped), and
+    # how many (migration 0010; null on older events, whose view falls back to the keys).
+    records: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    record_count: Mapped[int | None] = mapped_column(Integer, nullable=True)

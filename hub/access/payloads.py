@@ -73,7 +73,7 @@ class _Cut:
                 else:
                     self.undeclared = True
                 continue
-            if self.grant is None or not self.grant.allows(category):
+            if self.grant is None or not self.grant.allows(category, field=name):
                 self.withheld.add(category)
                 continue
             if category is Category.PERSONAL and not self.grant.personal_in_clear:

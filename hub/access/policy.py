@@ -99,15 +99,23 @@ def describe(category: Category) -> str:
 
 @dataclass(frozen=True)
 class Grant:
-    """What one caller may read of one enterprise's records."""
+    """What one caller may read of one enterprise's records.
+
+    `personal` names the personal fields that resolve (masked unless `personal_in_clear`);
+    None means all of them. A record's party reads only some (a carrier: the consignee),
+    as the authority table says."""
 
     categories: frozenset[Category]
     personal_in_clear: bool
     consent_id: str | None = None
+    personal: frozenset[str] | None = None
 
-    def allows(self, category: Category) -> bool:
-        """True when fields of the category resolve (personal: in clear or masked)."""
-        return category is Category.PERSONAL or category in self.categories
+    def allows(self, category: Category, field: str | None = None) -> bool:
+        """True when fields of the category resolve (personal: in clear or masked, and
+        only the personal fields this grant names)."""
+        if category is Category.PERSONAL:
+            return self.personal is None or (field is not None and field in self.personal)
+        return category in self.categories
 
 
 def department_label(principal: Principal) -> str:

@@ -18,7 +18,8 @@ class Declaration(Base):
     __table_args__ = (
         # Idempotency is enforced by the database, so concurrent duplicates cannot both land.
         UniqueConstraint("declarant", "standard_id", "content_hash"),
-        UniqueConstraint("client_id", "idempotency_key"),
+        # Idempotency keys are per declarant (migration 0010), like duplicate content.
+        UniqueConstraint("declarant", "idempotency_key"),
         Index("ix_declarations_record", "standard_id", "record_key", "chain_index"),
         Index("ix_declarations_declarant_index", "declarant", "chain_index"),
         Index("ix_declarations_content_hash", "content_hash"),

@@ -267,37 +267,28 @@ async def _validate_all(
         candidate.rtype = rtype
 
 
-@dataclass
-class _ByContent:
-    """Stored declarations with a candidate's content: the declarant's own (a duplicate,
-    answered with the original) and whether another enterprise declared it (refused as an
-    existing record, without saying who)."""
-
-    own: dict[tuple[str, str], StoredDeclaration]
-    others: set[tuple[str, str]]
-
-
 async def _existing_by_content(
     *, session: AsyncSession, declarant: Declarant, candidates: list[_Candidate]
-) -> _ByContent:
+) -> dict[tuple[str, str], StoredDeclaration]:
+    """The declarant's own stored declarations with a candidate's content (duplicates).
+
+    Another enterprise's identical content is never consulted: it is not a duplicate, and
+    the candidate goes through the lifecycle like any other payload with its key (so
+    nothing in the answer tells whether someone else declared exactly these bytes)."""
     pairs = {(c.version.standard_id, c.digest) for c in candidates if c.version and c.digest}
     if not pairs:
-        return _ByContent({}, set())
+        return {}
     # By hash alone (its own index), then narrowed here: the plan stays an index lookup
     # whatever the planner thinks of the declarant's history.
     rows = await session.scalars(
         select(Declaration).where(Declaration.content_hash.in_({p[1] for p in pairs}))
     )
-    found = _ByContent({}, set())
-    for row in rows:
-        pair = (row.standard_id, row.content_hash)
-        if pair not in pairs:
-            continue
-        if row.declarant == declarant.enterprise_code:
-            found.own[pair] = row
-        else:
-            found.others.add(pair)
-    return found
+    return {
+        (row.standard_id, row.content_hash): row
+        for row in rows
+        if (row.standard_id, row.content_hash) in pairs
+        and row.declarant == declarant.enterprise_code
+    }
 
 
 async def _existing_by_key(
@@ -306,9 +297,13 @@ async def _existing_by_key(
     keys = {c.item.idempotency_key for c in candidates if c.item.idempotency_key}
     if not keys:
         return {}
+    # Keys are per declarant (one namespace for all of an enterprise's clients; the
+    # database's unique index is on the same pair), so a client id that another issuer
+    # also uses can never replay or probe another enterprise's key.
     rows = await session.scalars(
         select(Declaration).where(
-            Declaration.client_id == declarant.client_id, Declaration.idempotency_key.in_(keys)
+            Declaration.declarant == declarant.enterprise_code,
+            Declaration.idempotency_key.in_(keys),
         )
     )
     return {r.idempotency_key: r for r in rows if r.idempotency_key}
@@ -474,10 +469,9 @@ async def declare_batch(
     )
     if validate_first:
         last_index, last_hash = await chain.lock_head(session=session)
-    contents = await _existing_by_content(
+    by_content = await _existing_by_content(
         session=session, declarant=declarant, candidates=candidates
     )
-    by_content = contents.own
     by_key: dict[str, StoredDeclaration] = await _existing_by_key(
         session=session, declarant=declarant, candidates=candidates
     )
@@ -515,12 +509,7 @@ async def declare_batch(
             )
             continue
         record = (standard_id, candidate.record_key)
-        if (standard_id, candidate.digest) in contents.others:
-            # Another enterprise's identical content: the record exists, and nothing says
-            # who declared it (no id, declarant or client: no exact-content oracle).
-            issue: DeclarationIssue | None = _record_exists()
-        else:
-            issue = _lifecycle_issue(candidate.app_type, latest.get(record))
+        issue = _lifecycle_issue(candidate.app_type, latest.get(record))
         issue = issue or _authority_issue(candidate, declarant, latest)
         if issue is not None:
             results.append(ItemResult(errors=(issue,), warnings=candidate.warnings))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from hub.access.audit import AccessRecorder
+from hub.access.audit_log import Confidentiality
 from hub.access.viewer import Viewer, build_viewer
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
@@ -29,6 +30,8 @@ class Context:
     principal: Principal
     runtime: Runtime
     audit: AccessRecorder = field(default_factory=AccessRecorder)
+    # A department's confidential read (Hub-Confidential), written into the access event.
+    confidential: Confidentiality | None = None
     _read_session: AsyncSession | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
     _viewer: Viewer | None = field(default=None, repr=False)

@@ -335,6 +335,7 @@ async def _record_access(context: Context, params: GraphQLParams, started: datet
         purpose=audit_log.normalise_purpose(header=context.request.headers.get(PURPOSE_HEADER)),
         occurred_at=started,
         document_id=params.document_id,
+        confidential=context.confidential,
     )
     # Its own short transaction: a mutation's unit of work has committed already, and the
     # read session may hold a snapshot open until the response is sent.
@@ -465,8 +466,21 @@ class GraphQLEndpoint:
                 "the document holds several operations: name one with `operationName`",
                 media_type=media_type,
             )
-        context = Context(request=request, principal=principal, runtime=runtime)
         started = datetime.now(UTC)
+        try:
+            # Refused before anything runs: a read meant to be confidential never happens
+            # unmarked.
+            confidential = audit_log.confidentiality(
+                principal=principal,
+                basis=request.headers.get(audit_log.CONFIDENTIAL_HEADER),
+                disclose_after=request.headers.get(audit_log.DISCLOSE_AFTER_HEADER),
+                today=started.date(),
+            )
+        except audit_log.ConfidentialityRefused as refused:
+            return _error_response(400, refused.code, refused.message, media_type=media_type)
+        context = Context(
+            request=request, principal=principal, runtime=runtime, confidential=confidential
+        )
         operation = audit_log.describe_operation(
             query=params.query, operation_name=params.operation_name
         )

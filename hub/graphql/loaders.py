@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from strawberry.dataloader import DataLoader
 
+from hub.access import authority
 from hub.db import pair_in
 from hub.declarations.models import Declaration
 from hub.trade import models
@@ -180,11 +181,11 @@ class PagesByOwnerLoader(DataLoader[tuple[str, Page], list[Any]]):
     """Pages of one kind of node per enterprise in one statement: a window function
     numbers each enterprise's rows, so 500 enterprises cost one query, not 500."""
 
-    def __init__(self, session: SessionSource, model: Any, owner_columns: tuple[str, ...]):
+    def __init__(self, session: SessionSource, model: Any, owners: tuple[Any, ...]):
         super().__init__(load_fn=self._load)
         self._session = session
         self._model = model
-        self._owners = owner_columns
+        self._owners = owners  # SQL expressions naming the enterprises whose list shows a row
 
     async def _load(self, keys: Sequence[tuple[str, Page]]) -> list[list[Any]]:
         model = self._model
@@ -200,7 +201,7 @@ class PagesByOwnerLoader(DataLoader[tuple[str, Page], list[Any]]):
                     owner.label("owner"),
                     func.row_number().over(partition_by=owner, order_by=model.id).label("rn"),
                 )
-                .join(models.Enterprise, or_(*(getattr(model, c) == owner for c in self._owners)))
+                .join(models.Enterprise, or_(*(named == owner for named in self._owners)))
                 .where(owner.in_(codes), page.conditions)
             )
             if page.after is not None:
@@ -250,21 +251,23 @@ class Loaders:
             milestones_by_waybill=MilestonesByWaybillLoader(session),
             customs_statuses_by_order=CustomsStatusesByOrderLoader(session),
             enterprise_by_code=EnterpriseByCodeLoader(session),
+            # An enterprise's orders: those the order row names it on (platform, seller,
+            # payment institution); a carrier finds its orders through its waybills.
             orders_by_enterprise=PagesByOwnerLoader(
-                session, models.Order, ("ebp_code", "ebc_code", "pay_code")
+                session, models.Order, authority.owner_expressions("cbec.order", models.Order)
             ),
             payments_by_enterprise=PagesByOwnerLoader(
-                session, models.Payment, ("pay_code", "ebp_code")
+                session, models.Payment, authority.owner_expressions("cbec.payment", models.Payment)
             ),
             receipts_by_enterprise=PagesByOwnerLoader(
-                session, models.Receipt, ("pay_code", "ebp_code")
+                session, models.Receipt, authority.owner_expressions("cbec.receipt", models.Receipt)
             ),
             waybills_by_enterprise=PagesByOwnerLoader(
-                session, models.Waybill, ("logistics_code", "ebp_code")
+                session, models.Waybill, authority.owner_expressions("cbec.waybill", models.Waybill)
             ),
             inventories_by_enterprise=PagesByOwnerLoader(
                 session,
                 models.Inventory,
-                ("agent_code", "ebp_code", "ebc_code", "logistics_code"),
+                authority.owner_expressions("cbec.inventory", models.Inventory),
             ),
         )

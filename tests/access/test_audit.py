@@ -107,7 +107,7 @@ def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
     return [edge["node"] for edge in connection["edges"]]
 
 
-async def test_customs_reading_declarations_leaves_one_event_listing_the_declarants(
+async def test_customs_reading_declarations_leaves_one_event_listing_every_party(
     app: Starlette, gql: Gql, declare: Callable[..., Awaitable[str]], customs: str
 ) -> None:
     docs = import_documents()
@@ -119,8 +119,10 @@ async def test_customs_reading_declarations_leaves_one_event_listing_the_declara
     assert len(body["data"]["declarations"]["edges"]) == 2
 
     [(stored, subjects)] = await stored_events(app)
-    assert subjects == sorted([PLATFORM, PAYER_INSTITUTION])
-    assert stored.enterprises == sorted([PLATFORM, PAYER_INSTITUTION])
+    # The declarants and every enterprise their records name (the order's seller and
+    # payment institution): each of them sees that its record was read.
+    assert subjects == sorted([PLATFORM, SELLER, PAYER_INSTITUTION])
+    assert stored.enterprises == sorted([PLATFORM, SELLER, PAYER_INSTITUTION])
     assert sorted(stored.records) == sorted(
         [
             f"cbec.order:{PLATFORM}|{docs['order']['orderNo']}",
@@ -194,7 +196,7 @@ async def test_enterprise_reading_its_own_declarations_is_logged_too(
     await gql(DECLARATIONS, token=await enterprise_token(PLATFORM))
 
     [(stored, subjects)] = await stored_events(app)
-    assert subjects == [PLATFORM]
+    assert subjects == sorted([PLATFORM, SELLER, PAYER_INSTITUTION])  # the order's parties
     assert (stored.department, stored.caller_enterprise) == ("enterprise", PLATFORM)
 
 
@@ -331,13 +333,18 @@ async def test_enterprise_sees_events_about_its_own_data_and_not_another_enterpr
     platform = await enterprise_token(PLATFORM)
     carrier = await enterprise_token(CARRIER)
 
-    [platform_view] = nodes(await log(gql, platform))
-    assert platform_view["enterprises"] == [PLATFORM]
-    assert platform_view["records"] == [f"cbec.order:{PLATFORM}|{docs['order']['orderNo']}"]
-    assert (platform_view["clientName"], platform_view["partial"]) == ("Xuzhou customs", False)
+    # The waybill names its platform too, so the platform sees both reads; the carrier
+    # only the read of its waybill.
+    waybill_read, order_read = nodes(await log(gql, platform))
+    assert order_read["enterprises"] == [PLATFORM]
+    assert order_read["records"] == [f"cbec.order:{PLATFORM}|{docs['order']['orderNo']}"]
+    assert order_read["clientName"] == "Xuzhou customs"
+    waybill_record = f"cbec.waybill:{CARRIER}|{docs['waybill']['logisticsNo']}"
+    assert waybill_read["records"] == [waybill_record]
     [carrier_view] = nodes(await log(gql, carrier))
     assert carrier_view["enterprises"] == [CARRIER]
-    assert carrier_view["id"] != platform_view["id"]
+    assert carrier_view["id"] == waybill_read["id"]
+    assert carrier_view["records"] == [waybill_record]
 
 
 async def test_enterprise_cannot_widen_its_view_through_the_filter(
@@ -348,11 +355,11 @@ async def test_enterprise_cannot_widen_its_view_through_the_filter(
 ) -> None:
     waybill_id = await declare("cbec.waybill", import_documents()["waybill"], as_=CARRIER)
     await gql(DECLARATION, token=customs, variables={"id": waybill_id})
-    platform = await enterprise_token(PLATFORM)
+    seller = await enterprise_token(SELLER)  # not named on the waybill
 
-    widened = await log(gql, platform, filter={"enterprise": CARRIER})
+    widened = await log(gql, seller, filter={"enterprise": CARRIER})
     assert widened["edges"] == []
-    assert (await log(gql, platform))["edges"] == []
+    assert (await log(gql, seller))["edges"] == []
 
 
 async def test_enterprise_sees_only_its_own_part_of_an_event_about_several_enterprises(
@@ -372,7 +379,7 @@ async def test_enterprise_sees_only_its_own_part_of_an_event_about_several_enter
     assert view["records"] == [f"cbec.waybill:{CARRIER}|{docs['waybill']['logisticsNo']}"]
     assert (view["recordCount"], view["partial"]) == (1, True)
     [whole] = nodes(await log(gql, supervisor))
-    assert whole["enterprises"] == sorted([PLATFORM, CARRIER])
+    assert whole["enterprises"] == sorted([PLATFORM, SELLER, PAYER_INSTITUTION, CARRIER])
     assert (whole["recordCount"], whole["partial"]) == (2, False)
 
 
@@ -399,8 +406,10 @@ async def test_supervisor_filters_by_client_department_enterprise_operation_and_
 
     assert await ids(clientId=oldest["clientId"]) == [middle["id"], oldest["id"]]
     assert await ids(department="tax") == [newest["id"]]
-    assert await ids(enterprise=PAYER_INSTITUTION) == [newest["id"], middle["id"]]
-    assert await ids(enterprise=SELLER) == []
+    # The order names its payment institution and seller: they are subjects of its reads.
+    assert await ids(enterprise=PAYER_INSTITUTION) == [newest["id"], middle["id"], oldest["id"]]
+    assert await ids(enterprise=SELLER) == [middle["id"], oldest["id"]]
+    assert await ids(enterprise=CARRIER) == []
     assert await ids(operationName="Declarations") == [middle["id"]]
     assert await ids(occurredFrom=middle["occurredAt"]) == [newest["id"], middle["id"]]
     assert await ids(occurredTo=middle["occurredAt"]) == [oldest["id"]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -29,12 +29,15 @@ class AccessOperationType(Enum):
 class AccessEventType:
     id: strawberry.ID
     occurred_at: datetime = strawberry.field(description="When the operation started (UTC).")
-    client_id: str = strawberry.field(description="The OAuth2 client that read.")
+    client_id: str | None = strawberry.field(
+        description="The OAuth2 client that read (null in a confidential read's subject view "
+        "until its disclosure date)."
+    )
     client_issuer: str | None = strawberry.field(
         description="The external identity provider that vouched for the client; null: a "
         "client of this hub. A client is identified by both (issuer, client id)."
     )
-    client_name: str
+    client_name: str | None
     department: str = strawberry.field(
         description="customs, tax, forex, market, bank, supervisor, registry, enterprise or other."
     )
@@ -43,7 +46,9 @@ class AccessEventType:
     )
     operation_type: AccessOperationType
     operation_name: str | None
-    document_hash: str = strawberry.field(description="SHA-256 (hex) of the query document.")
+    document_hash: str | None = strawberry.field(
+        description="SHA-256 (hex) of the query document (withheld like `clientId`)."
+    )
     document_id: str | None = strawberry.field(
         description="The trusted document's id (`sha256:...`) when the request sent "
         "`documentId` instead of the document text."
@@ -52,14 +57,33 @@ class AccessEventType:
         description="The `Hub-Purpose` request header: trimmed, cut to 500 characters."
     )
     consent_ids: list[str] = strawberry.field(description="Bank consents the read relied on.")
-    enterprises: list[str] = strawberry.field(description="Enterprises whose data was returned.")
+    enterprises: list[str] = strawberry.field(
+        description="Enterprises whose data was returned: every one a returned record names "
+        "in any role (platform, seller, payment institution, carrier, broker, guarantor, owner)."
+    )
     records: list[str] = strawberry.field(
-        description="Record keys `standardId:key` returned (at most 500 are kept)."
+        description="Record keys `standardId:key` returned (at most 500 are kept); an "
+        "enterprise sees the records naming it in any role."
     )
     record_count: int = strawberry.field(description="How many distinct records were returned.")
     partial: bool = strawberry.field(
         description="True when this view leaves out other enterprises' part of the event "
         "(an enterprise sees only its own enterprise, records, consents and their count)."
+    )
+    confidential: bool = strawberry.field(
+        description="A department marked the read confidential (`Hub-Confidential` with a "
+        "legal basis, `Hub-Disclose-After` a date). Until that date the subject enterprise "
+        "sees only that a confidential read by `department` happened, and when."
+    )
+    confidential_basis: str | None = strawberry.field(
+        description="The legal basis the department stated (after the disclosure date, or "
+        "for audit:read)."
+    )
+    disclose_after: date | None = strawberry.field(
+        description="The day from which the subjects see the read in full."
+    )
+    withheld: bool = strawberry.field(
+        description="True while a confidential read's details are withheld from this reader."
     )
 
     @classmethod
@@ -83,6 +107,10 @@ class AccessEventType:
             records=event.records,
             record_count=event.record_count,
             partial=event.partial,
+            confidential=event.confidential,
+            confidential_basis=event.confidential_basis,
+            disclose_after=event.disclose_after,
+            withheld=event.withheld,
         )
 
 

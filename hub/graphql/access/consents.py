@@ -120,6 +120,12 @@ class ConsentsQuery:
             session=session, client_ids=[r.bank_client_id for r in rows]
         )
         now = datetime.now(UTC)
+        for row in rows:
+            # A consent is the enterprise's record: each read of it is logged (a bank or a
+            # supervisor listing it shows in the enterprise's own log).
+            info.context.audit.touch(
+                enterprises=(row.enterprise_code,), records=(f"consent:{row.id}",)
+            )
         return [Consent.from_row(r, bank_name=names.get(r.bank_client_id), at=now) for r in rows]
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from hub.access.authority import record_type
+from hub.access.authority import EVERYTHING, NOTHING, record_type
 from hub.access.payloads import ReadablePayload, readable_payload
 from hub.access.policy import Category, Grant
 from hub.declarations.models import StoredDeclaration
@@ -66,16 +66,20 @@ async def _grant(info: Info, row: StoredDeclaration, payload: Any) -> Grant | No
     def text(name: str) -> str:
         return str(fields.get(name) or "")
 
-    # TODO(authority): replace by the authority table's read check for a record when it
-    # lands; until then the declarant is the only party the declarations root serves.
     if row.standard_id == "cbec.enterprise":
         return viewer.grant_for_enterprise(text("code"))
+    # The declarant reads what it declared in the roles the record names it (the authority
+    # table: a carrier's waybill is logistics and the consignee to it); records of
+    # standards the table does not model are the declarant's alone.
+    reads = NOTHING
+    if viewer.enterprise is not None and row.declarant == viewer.enterprise:
+        rtype = record_type(row.standard_id)
+        if rtype is None:
+            reads = EVERYTHING
+        else:
+            reads = rtype.reads_of(rtype.roles_of(viewer.enterprise, fields))
     return viewer.grant_for_order(
-        ebp_code=text("ebpCode"),
-        ebc_code=text("ebcCode"),
-        pay_code=fields.get("payCode"),
-        app_time=text("appTime"),
-        party=viewer.enterprise is not None and row.declarant == viewer.enterprise,
+        ebp_code=text("ebpCode"), ebc_code=text("ebcCode"), app_time=text("appTime"), reads=reads
     )
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 from sqlalchemy import select
 from strawberry.scalars import JSON
 
-from hub.access.authority import RECORD_TYPES
+from hub.access.authority import RECORD_TYPES, record_type
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
+from hub.db import json_loads
 from hub.declarations import chain
 from hub.declarations.models import Declaration as DeclarationRow
+from hub.declarations.models import StoredDeclaration
 from hub.declarations.service import (
     MAX_BATCH,
     BatchOutcome,
@@ -40,12 +44,19 @@ def _reads_all(principal: Principal) -> bool:
     return any(principal.has(s) for s in _READ_ALL)
 
 
-def _touch(info: Info, rows: list[DeclarationRow]) -> None:
-    """Notes the declarants and record keys returned, for the access log."""
-    info.context.audit.touch(
-        enterprises=(r.declarant for r in rows),
-        records=(f"{r.standard_id}:{r.record_key}" for r in rows),
-    )
+def _touch(info: Info, rows: Sequence[StoredDeclaration]) -> None:
+    """Notes each declaration returned, for the access log, under its declarant and every
+    enterprise its record names in a role (they all see that their record was read)."""
+    for row in rows:
+        rtype = record_type(row.standard_id)
+        named: frozenset[str] = frozenset()
+        if rtype is not None:
+            payload = json_loads(row.payload)
+            named = rtype.party_codes(payload) if isinstance(payload, dict) else frozenset()
+        info.context.audit.touch(
+            enterprises=(row.declarant, *sorted(named)),
+            records=(f"{row.standard_id}:{row.record_key}",),
+        )
 
 
 def _record_key_uses(standard_id: str | None) -> list[Use]:
@@ -105,6 +116,8 @@ async def _declare(info: Info, inputs: list[DeclareInput], atomic: bool) -> Batc
         return rejected.outcome
     # Counted once the transaction has committed: only stored records are "accepted".
     metrics.count_declarations(outcome, committed=True)
+    # A duplicate answer returns a stored declaration (the declarant's own): a read, logged.
+    _touch(info, [r.declaration for r in outcome.results if r.duplicate and r.declaration])
     return outcome
 
 
@@ -191,4 +204,7 @@ class DeclarationsQuery:
         report = await chain.verify(
             session=info.context.read_session, from_index=from_index, to_index=to_index
         )
+        # It reads the declaration store (hashes, ids of altered entries): logged, naming
+        # no enterprise (supervisors see it).
+        info.context.audit.touch()
         return ChainVerification.of(report)

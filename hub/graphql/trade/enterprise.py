@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import ColumnElement
 
+from hub.access import authority
 from hub.access.policy import Category as C
 from hub.access.policy import Grant
 from hub.graphql.context import Info
@@ -30,6 +31,10 @@ def _filter_key(f: OrderFilter | None) -> tuple[Any, ...]:
 class Enterprise:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Enterprise]
+    # Categories of this enterprise's records the caller may list at all (its department,
+    # its own enterprise, a consent of this enterprise); each listed node then has its own
+    # grant, so a bank's ORDER consent lists orders though the node itself is registration.
+    lists: strawberry.Private[frozenset[C]] = frozenset()
 
     @guarded(
         source="cbec.enterprise:/code", description="USCC (18 characters) or customs code (10)."
@@ -69,7 +74,13 @@ class Enterprise:
     def credit_class(self) -> str | None:
         return self.row.credit_class
 
-    @guarded(C.ORDER, description="Orders it is platform, seller or payment institution of.")
+    @guarded(
+        listing=True,
+        category=C.ORDER,
+        description="Orders it is platform, seller or payment institution of, that you may "
+        "see: each order under your own grant on it (a bank: the orders of an enterprise "
+        "that consented, in the consented period; a department: all).",
+    )
     async def orders(
         self,
         info: Info,
@@ -90,8 +101,10 @@ class Enterprise:
         return await order_connection(info, rows, size, keep)
 
     @guarded(
-        C.PAYMENT,
-        description="Import payments it made or received (payment institution or platform).",
+        listing=True,
+        category=C.PAYMENT,
+        description="Import payments it made or received (payment institution or platform) "
+        "that you may see, each under your grant on it.",
     )
     async def payments(
         self, info: Info, first: int | None = None, after: str | None = None
@@ -100,7 +113,12 @@ class Enterprise:
             info, self.row.code, "payment", Payment, lambda r: r.pay_time, first, after
         )
 
-    @guarded(C.PAYMENT, description="Export receipts of payment naming it.")
+    @guarded(
+        listing=True,
+        category=C.PAYMENT,
+        description="Export receipts of payment naming it that you may see, each under your "
+        "grant on it.",
+    )
     async def receipts(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Receipt] | None:
@@ -108,7 +126,12 @@ class Enterprise:
             info, self.row.code, "receipt", Receipt, lambda r: r.accounting_date, first, after
         )
 
-    @guarded(C.LOGISTICS, description="Waybills it carried or whose platform it is.")
+    @guarded(
+        listing=True,
+        category=C.LOGISTICS,
+        description="Waybills it carried or whose platform it is that you may see, each "
+        "under your grant on it.",
+    )
     async def waybills(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Waybill] | None:
@@ -123,7 +146,10 @@ class Enterprise:
         )
 
     @guarded(
-        C.CLEARANCE, description="Customs inventories naming it (agent, platform, seller, carrier)."
+        listing=True,
+        category=C.CLEARANCE,
+        description="Customs inventories naming it in a role that reads them (broker, "
+        "platform, seller, guarantor, owner) that you may see, each under your grant on it.",
     )
     async def inventories(
         self, info: Info, first: int | None = None, after: str | None = None
@@ -165,6 +191,7 @@ async def _documents(
     size = page_size(first)
     viewer = await info.context.viewer()
     loader_name, model = _DOCUMENTS[kind]
+    standard_id = f"cbec.{kind}"
     page = Page(
         filter_key=(),
         size=size,
@@ -175,19 +202,19 @@ async def _documents(
 
     async def node_of(row: Any) -> Any:
         # A document listed under an enterprise is read as that enterprise's document: its
-        # consent (by the document's date) or the caller being that enterprise decide.
+        # consent (by the document's date), or what the caller's own enterprise reads of
+        # it in the roles the document names it (the authority table), decide.
         grant = viewer.grant_for_order(
             ebp_code=row.ebp_code,
             ebc_code=owner,
-            pay_code=None,
             app_time=date_of(row),
-            party=viewer.enterprise == owner,
+            reads=authority.document_reads(standard_id, viewer.enterprise, row),
         )
         if grant is None:
             return None
         info.context.audit.touch(
-            enterprises=(owner, row.ebp_code),
-            records=(f"cbec.{kind}:{row.record_key}",),
+            enterprises=authority.document_codes(standard_id, row),
+            records=(f"{standard_id}:{row.record_key}",),
             consent_id=grant.consent_id,
         )
         return node(grant=grant, row=row)
@@ -209,7 +236,7 @@ async def enterprise_node(
         records=(f"cbec.enterprise:{row.code}",),
         consent_id=grant.consent_id,
     )
-    return Enterprise(grant=grant, row=row)
+    return Enterprise(grant=grant, row=row, lists=viewer.listable(row.code))
 
 
 async def load_enterprise(info: Info, code: str) -> Enterprise | None:

@@ -29,10 +29,12 @@ class CategoryGuard(FieldExtension):
         self.category = category
         self.address = address
         self.source = source  # the standard's property the category was read from
+        # The property's name: personal fields are granted one by one (authority table).
+        self.field = source.rsplit("/", 1)[-1] if source else None
 
     def _check(self, source: Any) -> Grant:
         grant: Grant = source.grant
-        if not grant.allows(self.category):
+        if not grant.allows(self.category, field=self.field):
             raise CategoryForbidden(self.category)
         return grant
 
@@ -52,6 +54,18 @@ class CategoryGuard(FieldExtension):
         return self._finish(grant, await next_(source, info, **kwargs))
 
 
+class ListGuard(CategoryGuard):
+    """A list of an enterprise's records under its node: resolves when the caller may list
+    that category of the enterprise's records at all (`source.lists`: its department, its
+    own enterprise, a consent of that enterprise); each listed node then has its own grant."""
+
+    def _check(self, source: Any) -> Grant:
+        if self.category not in source.lists:
+            raise CategoryForbidden(self.category)
+        grant: Grant = source.grant
+        return grant
+
+
 def source_category(source: str) -> tuple[Category, bool]:
     """The category a shipped standard gives a property (`cbec.order:/goodsValue`), and
     whether it is an address (masked as one)."""
@@ -66,6 +80,7 @@ def guarded(
     source: str | None = None,
     description: str = "",
     resolver: Any = None,
+    listing: bool = False,
 ) -> Any:
     """A field with @requiresScopes in the SDL, enforced and masked at run time.
 
@@ -84,7 +99,9 @@ def guarded(
     text = f"{description} {describe(category)}".strip()
     kwargs: dict[str, Any] = {
         "description": text,
-        "extensions": [CategoryGuard(category, address=address, source=source)],
+        "extensions": [
+            (ListGuard if listing else CategoryGuard)(category, address=address, source=source)
+        ],
         "requires_scopes": scopes_for(category),
     }
     if resolver is not None:

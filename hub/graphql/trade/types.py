@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from hub.access import authority
 from hub.access.policy import Category as C
 from hub.access.policy import Grant
 from hub.declarations.models import Declaration as DeclarationRow
@@ -74,6 +75,16 @@ class Provenance:
 async def _provenance(info: Info, standard_id: str, record_key: str) -> list[Provenance]:
     rows = await info.context.loaders.provenance_by_record.load((standard_id, record_key))
     return [Provenance.of(r) for r in rows]
+
+
+def _noted(info: Info, standard_id: str, row: Any) -> Any:
+    """A linked document returned with its order, noted in the access log under every
+    enterprise it names."""
+    info.context.audit.touch(
+        enterprises=authority.document_codes(standard_id, row),
+        records=(f"{standard_id}:{row.record_key}",),
+    )
+    return row
 
 
 def _line_decimal(line: dict[str, Any], name: str) -> PyDecimal | None:
@@ -176,7 +187,9 @@ class CustomsStatusChange:
     time: str
 
 
-@strawberry.federation.type(description="An import payment (411).")
+@strawberry.federation.type(
+    description=f"An import payment (411). {authority.describe_type('cbec.payment')}"
+)
 class Payment:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Payment]
@@ -217,7 +230,9 @@ class Payment:
         return await _provenance(info, "cbec.payment", self.row.record_key)
 
 
-@strawberry.federation.type(description="An export receipt of payment (403).")
+@strawberry.federation.type(
+    description="An export receipt of payment (403). " + authority.describe_type("cbec.receipt")
+)
 class Receipt:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Receipt]
@@ -250,7 +265,10 @@ class Receipt:
         return await _provenance(info, "cbec.receipt", self.row.record_key)
 
 
-@strawberry.federation.type(description="A waybill (511 / 505) and its milestones.")
+@strawberry.federation.type(
+    description="A waybill (511 / 505) and its milestones. "
+    + authority.describe_type("cbec.waybill")
+)
 class Waybill:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Waybill]
@@ -300,7 +318,10 @@ class Waybill:
         return await _provenance(info, "cbec.waybill", self.row.record_key)
 
 
-@strawberry.federation.type(description="A customs inventory (621 / 603) and its status.")
+@strawberry.federation.type(
+    description="A customs inventory (621 / 603) and its status. "
+    + authority.describe_type("cbec.inventory")
+)
 class Inventory:
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Inventory]
@@ -363,7 +384,8 @@ class Inventory:
 
 @strawberry.federation.type(
     keys=["ebpCode orderNo"],
-    description="An e-commerce order with its documents, match result and risk flags.",
+    description="An e-commerce order with its documents, match result and risk flags. "
+    + authority.describe_type("cbec.order"),
 )
 class Order:
     grant: strawberry.Private[Grant]
@@ -494,22 +516,22 @@ class Order:
     @guarded(C.PAYMENT, description="The import payment matched with the order.")
     async def payment(self, info: Info) -> Payment | None:
         row = await info.context.loaders.payment_by_order.load(self._key)
-        return Payment(grant=self.grant, row=row) if row else None
+        return Payment(grant=self.grant, row=_noted(info, "cbec.payment", row)) if row else None
 
     @guarded(C.PAYMENT, description="The export receipt matched with the order.")
     async def receipt(self, info: Info) -> Receipt | None:
         row = await info.context.loaders.receipt_by_order.load(self._key)
-        return Receipt(grant=self.grant, row=row) if row else None
+        return Receipt(grant=self.grant, row=_noted(info, "cbec.receipt", row)) if row else None
 
     @guarded(C.LOGISTICS, description="The waybill matched with the order.")
     async def waybill(self, info: Info) -> Waybill | None:
         row = await info.context.loaders.waybill_by_order.load(self._key)
-        return Waybill(grant=self.grant, row=row) if row else None
+        return Waybill(grant=self.grant, row=_noted(info, "cbec.waybill", row)) if row else None
 
     @guarded(C.CLEARANCE, description="The customs inventory matched with the order.")
     async def inventory(self, info: Info) -> Inventory | None:
         row = await info.context.loaders.inventory_by_order.load(self._key)
-        return Inventory(grant=self.grant, row=row) if row else None
+        return Inventory(grant=self.grant, row=_noted(info, "cbec.inventory", row)) if row else None
 
     @guarded(
         source="cbec.order:/appType",
