@@ -645,25 +645,9 @@ def _singles(query: str, aliases: list[str]) -> Iterator[str]:
         yield "{ v0: " + part.split(": ", 1)[1] + " }"
 
 
-# Finding 8 (the audit branch): the graph still gives every party of an order everything
-# but personal data; these readers see more than their role. Strict: once finding 8 is
-# fixed these pass, and the marker must go.
-F08_PENDING = {"payment institution", "carrier", "broker"}
-
-
 @pytest.mark.parametrize(
     "who",
-    [
-        pytest.param(
-            p,
-            marks=pytest.mark.xfail(
-                strict=True, reason="finding 8: party reads narrowed to the role (audit branch)"
-            ),
-        )
-        if p.name in F08_PENDING
-        else p
-        for p in PRINCIPALS
-    ],
+    PRINCIPALS,
     ids=lambda p: p.name,
 )
 async def test_no_response_holds_a_canary_its_reader_may_not_read(hub: Hub, who: Principal) -> None:
