@@ -1,9 +1,11 @@
-"""Finding 11 (identity), each test written as the attack; every one fails on the main this
-branch started from (1d83197): there an external token named a hub client and acted as it,
-`kid: []` and non-UTF-8 Basic credentials gave 500s, the token endpoint told unknown ids from
-wrong secrets and had no limit, a loopback `X-Forwarded-Proto: https` passed `hub serve`'s
-https check, a "Did you mean" survived inside variable errors, and no token could be revoked
-(a disabled client's tokens kept working; /oauth/revoke and /oauth/introspect were 404).
+"""Finding 11 (identity), each test written as the attack. On the main this branch started
+from (1d83197) the attacks succeeded: an external token named a hub client and acted as it,
+`kid: []` and non-UTF-8 or empty Basic credentials gave 500s, the token endpoint told
+unknown ids from wrong secrets and had no limit, a loopback `X-Forwarded-Proto: https`
+passed `hub serve`'s https check, a "Did you mean" survived inside variable errors, and no
+token could be revoked (a disabled client's tokens kept working; /oauth/revoke and
+/oauth/introspect were 404). A few parametrized cases main already refused (`alg: none`,
+HMAC) stay beside them as regression guards.
 
 Tokens come from the real token endpoint, requests go in-process through httpx (the proxy
 test also through a real `hub serve`). The app of this module trusts an external identity
