@@ -1,9 +1,11 @@
-"""Finding 11 (identity), each test written as the attack; every one fails on the main this
-branch started from (1d83197): there an external token named a hub client and acted as it,
-`kid: []` and non-UTF-8 Basic credentials gave 500s, the token endpoint told unknown ids from
-wrong secrets and had no limit, a loopback `X-Forwarded-Proto: https` passed `hub serve`'s
-https check, a "Did you mean" survived inside variable errors, and no token could be revoked
-(a disabled client's tokens kept working; /oauth/revoke and /oauth/introspect were 404).
+"""Finding 11 (identity), each test written as the attack. On the main this branch started
+from (1d83197) the attacks succeeded: an external token named a hub client and acted as it,
+`kid: []` and non-UTF-8 or empty Basic credentials gave 500s, the token endpoint told
+unknown ids from wrong secrets and had no limit, a loopback `X-Forwarded-Proto: https`
+passed `hub serve`'s https check, a "Did you mean" survived inside variable errors, and no
+token could be revoked (a disabled client's tokens kept working; /oauth/revoke and
+/oauth/introspect were 404). A few parametrized cases main already refused (`alg: none`,
+HMAC) stay beside them as regression guards.
 
 Tokens come from the real token endpoint, requests go in-process through httpx (the proxy
 test also through a real `hub serve`). The app of this module trusts an external identity
@@ -43,6 +45,7 @@ from hub.auth.keys import generate_key
 from hub.auth.models import RevokedToken
 from hub.config import ExternalIssuer, Settings
 from hub.db import unit_of_work
+from hub.http import proxies
 from hub.observability.logs import FIELDS
 from tests.builders.parties import (
     PLATFORM,
@@ -591,6 +594,55 @@ async def test_rate_limit_and_log_address_follow_only_a_trusted_proxy(
     }
     logged = {getattr(r, FIELDS)["remote_addr"] for r in caplog.records if hasattr(r, FIELDS)}
     assert logged == {"192.0.2.1", "192.0.2.2", "198.51.100.5"}
+
+
+@pytest.mark.parametrize(
+    ("peer", "headers", "scheme", "client"),
+    [
+        # Untrusted peer: nothing changes, whatever it claims.
+        (
+            "127.0.0.1",
+            {"x-forwarded-proto": "https", "x-forwarded-for": "1.2.3.4"},
+            "http",
+            "127.0.0.1",
+        ),
+        # Trusted peer (IPv4-mapped IPv6 counts as its IPv4 address).
+        (
+            "::ffff:10.0.0.2",
+            {"x-forwarded-proto": "https", "x-forwarded-for": "1.2.3.4"},
+            "https",
+            "1.2.3.4",
+        ),
+        # The last proto value is the trusted proxy's; a made-up scheme is ignored.
+        ("10.0.0.2", {"x-forwarded-proto": "http, https"}, "https", "10.0.0.2"),
+        ("10.0.0.2", {"x-forwarded-proto": "gopher"}, "http", "10.0.0.2"),
+        # Garbage in the chain: keep the peer rather than trust what is left of it.
+        ("10.0.0.2", {"x-forwarded-for": "1.2.3.4, not-an-ip"}, "http", "10.0.0.2"),
+        # Every entry a trusted proxy: the peer stays.
+        ("10.0.0.2", {"x-forwarded-for": "10.0.0.3, 10.0.0.4"}, "http", "10.0.0.2"),
+    ],
+)
+def test_forwarded_headers_are_read_only_as_far_as_trust_goes(
+    peer: str, headers: dict[str, str], scheme: str, client: str
+) -> None:
+    scope = {
+        "type": "http",
+        "scheme": "http",
+        "client": (peer, 1234),
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+    }
+    result = proxies.forwarded_scope(scope, (ipaddress.ip_network("10.0.0.0/8"),))
+    assert (result["scheme"], result["client"][0]) == (scheme, client)
+
+
+def test_websocket_upgrades_take_the_secure_scheme_from_a_trusted_proxy() -> None:
+    scope = {
+        "type": "websocket",
+        "scheme": "ws",
+        "client": ("10.0.0.2", 1),
+        "headers": [(b"x-forwarded-proto", b"https")],
+    }
+    assert proxies.forwarded_scope(scope, (ipaddress.ip_network("10.0.0.0/8"),))["scheme"] == "wss"
 
 
 def _free_port() -> int:

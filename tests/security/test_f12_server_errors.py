@@ -1,8 +1,9 @@
 """Finding 12: inputs that gave 500s. Each test is the attack; on the main this branch started
 from (1d83197) each answered "internal error" or a plain 500: `_entities` without its key
 fields, a cursor holding a 20-digit position, a NUL in the raw-schema URL on PostgreSQL, and
-a 300-deep record against a published recursive schema. Each now gets a coded 4xx or a
-validation error, on SQLite and PostgreSQL.
+an invalid 300-deep record against a published recursive schema (a valid one was stored,
+and every later walker of it risked the recursion limit). Each now gets a coded 4xx or a
+validation error, on SQLite and PostgreSQL: records nest at most 64 levels (TOO_DEEP).
 """
 
 from __future__ import annotations
