@@ -831,4 +831,28 @@ def markdown_table() -> str:
             joined = ", ".join(f"`{own}`" for own, _ in link.join)
             agree = ", ".join(f"`{own}` = `{theirs}`" for own, theirs in link.agree) or "–"
             lines.append(f"| `{rtype.standard_id}` | `{link.target}` by {joined} | {agree} |")
+    for rtype in RECORD_TYPES.values():
+        for namer, link in namers(rtype):
+            joined = ", ".join(f"`{t}`" for _, t in link.join)
+            lines.append(
+                f"| `{rtype.standard_id}` | refused when the order's `{namer.standard_id}` "
+                f"names another by {joined} | – |"
+            )
+    lines.append("")
+    lines.append("| role | reads of an order and its linked documents, found on |")
+    lines.append("|---|---|")
+    by_role: dict[Role, tuple[Reads, list[str]]] = {}
+    for entry in GROUP_ENTRIES:
+        reads, where = by_role.get(entry.party.role, (NOTHING, []))
+        place = "the order" if entry.on_order else f"the linked `{entry.standard_id}`"
+        by_role[entry.party.role] = (
+            reads | entry.party.reads,
+            where if place in where else [*where, place],
+        )
+    for role, (reads, where) in by_role.items():
+        lines.append(f"| {role.value} | {_reads_text(reads)} ({', '.join(where)}) |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # `python -m hub.access.authority` prints the README section
+    print(markdown_table(), end="")
