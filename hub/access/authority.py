@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, false, or_, select, true, tuple_
 
 from hub.access.policy import Category
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
@@ -515,6 +515,42 @@ def check_link(
     )
 
 
+def namers(rtype: RecordType) -> list[tuple[RecordType, Link]]:
+    """Record types of the same order that name a record of `rtype` by other fields than
+    the order key (an inventory names its waybill by logisticsCode and logisticsNo), and
+    that are found by the order key themselves."""
+    found = []
+    for other in RECORD_TYPES.values():
+        link = other.link_to(rtype.standard_id)
+        if link is None or other.order_fields is None or other.key_fields != other.order_fields:
+            continue
+        if tuple(own for own, _ in link.join) == other.order_fields:
+            continue  # it names the target by the order key: no other record can differ
+        found.append((other, link))
+    return found
+
+
+def check_named(
+    rtype: RecordType,
+    *,
+    payload: Mapping[str, Any],
+    namer: RecordType,
+    link: Link,
+    named_by: Mapping[str, Any],
+) -> DeclarationIssue | None:
+    """A record whose order's stored `namer` record (its inventory) names another record of
+    this type (another waybill) is refused: the link would not be mutual."""
+    named = link.target_key(named_by)
+    if named is None or named == rtype.key(payload):
+        return None
+    return DeclarationIssue(
+        DeclarationErrorCode.LINK_MISMATCH,
+        f"the {namer.standard_id} of this order names another {rtype.standard_id} "
+        f"({', '.join(t for _, t in link.join)})",
+        f"/{link.join[0][1]}",
+    )
+
+
 # --- links in the graph ------------------------------------------------------------------
 
 
@@ -537,6 +573,65 @@ def choose_linked(
             if key_of(candidate) == preferred:
                 return candidate
     return agreeing[0]
+
+
+def choose_group(
+    order: Mapping[str, Any], candidates: Mapping[str, Sequence[Any]]
+) -> dict[str, Any | None]:
+    """The documents an order's group links, by record type, among stored candidates (rows
+    with a `payload`, in declaration order): for each type the first declared one that
+    agrees with the order; for the waybill, the one the linked inventory names if it is
+    there. The graph's loaders and the matching both choose with this."""
+    chosen: dict[str, Any | None] = {}
+    for standard_id in ("cbec.payment", "cbec.receipt", "cbec.inventory"):
+        link = RECORD_TYPES[standard_id].link_to("cbec.order")
+        assert link is not None
+        rows = candidates.get(standard_id, ())
+        chosen[standard_id] = choose_linked(
+            link, target=order, candidates=[(r, r.payload) for r in rows]
+        )
+    inventory = chosen["cbec.inventory"]
+    to_waybill = RECORD_TYPES["cbec.inventory"].link_to("cbec.waybill")
+    waybill_type = RECORD_TYPES["cbec.waybill"]
+    to_order = waybill_type.link_to("cbec.order")
+    assert to_waybill is not None and to_order is not None
+    chosen["cbec.waybill"] = choose_linked(
+        to_order,
+        target=order,
+        candidates=[(r, r.payload) for r in candidates.get("cbec.waybill", ())],
+        preferred=to_waybill.target_key(inventory.payload) if inventory is not None else None,
+        key_of=lambda r: waybill_type.key(r.payload),
+    )
+    return chosen
+
+
+def field_expression(model: Any, name: str) -> ColumnElement[Any]:
+    """SQL: a payload field of a graph table, by its column where it has one (`payCode` is
+    `pay_code`), else read from the stored payload."""
+    column = "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+    if hasattr(model, column):
+        found: ColumnElement[Any] = getattr(model, column)
+        return found
+    return model.payload[name].as_string()
+
+
+def link_clause(link: Link, model: Any, target_model: Any) -> ColumnElement[bool]:
+    """SQL: rows of `model` that agree with the `target_model` row they are joined to, as
+    the link says (a pair counts only where both name it: `Link.disagreement` in SQL),
+    e.g. payments whose payCode is the one their order names."""
+    return and_(
+        true(),
+        *(
+            or_(
+                field_expression(target_model, theirs).is_(None),
+                field_expression(target_model, theirs) == "",
+                field_expression(model, own).is_(None),
+                field_expression(model, own) == "",
+                field_expression(model, own) == field_expression(target_model, theirs),
+            )
+            for own, theirs in link.agree
+        ),
+    )
 
 
 # --- reads -------------------------------------------------------------------------------
@@ -736,4 +831,28 @@ def markdown_table() -> str:
             joined = ", ".join(f"`{own}`" for own, _ in link.join)
             agree = ", ".join(f"`{own}` = `{theirs}`" for own, theirs in link.agree) or "–"
             lines.append(f"| `{rtype.standard_id}` | `{link.target}` by {joined} | {agree} |")
+    for rtype in RECORD_TYPES.values():
+        for namer, link in namers(rtype):
+            joined = ", ".join(f"`{t}`" for _, t in link.join)
+            lines.append(
+                f"| `{rtype.standard_id}` | refused when the order's `{namer.standard_id}` "
+                f"names another by {joined} | – |"
+            )
+    lines.append("")
+    lines.append("| role | reads of an order and its linked documents, found on |")
+    lines.append("|---|---|")
+    by_role: dict[Role, tuple[Reads, list[str]]] = {}
+    for entry in GROUP_ENTRIES:
+        reads, where = by_role.get(entry.party.role, (NOTHING, []))
+        place = "the order" if entry.on_order else f"the linked `{entry.standard_id}`"
+        by_role[entry.party.role] = (
+            reads | entry.party.reads,
+            where if place in where else [*where, place],
+        )
+    for role, (reads, where) in by_role.items():
+        lines.append(f"| {role.value} | {_reads_text(reads)} ({', '.join(where)}) |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # `python -m hub.access.authority` prints the README section
+    print(markdown_table(), end="")

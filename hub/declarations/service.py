@@ -343,6 +343,23 @@ def _link_targets(candidate: _Candidate) -> list[tuple[authority.Link, tuple[str
     return targets
 
 
+def _namer_records(
+    candidate: _Candidate,
+) -> list[tuple[authority.RecordType, authority.Link, tuple[str, str]]]:
+    """The stored records of the candidate's order that name a record of its type by
+    their own fields (the order's inventory naming its waybill): (type, link, record)."""
+    rtype = candidate.rtype
+    if rtype is None or candidate.app_type == "3":
+        return []
+    order = rtype.order_key(candidate.item.payload)
+    if order is None:
+        return []
+    return [
+        (other, link, (other.standard_id, "|".join(order)))
+        for other, link in authority.namers(rtype)
+    ]
+
+
 async def _latest_by_record(
     *, session: AsyncSession, candidates: list[_Candidate]
 ) -> dict[tuple[str, str], _Latest]:
@@ -350,6 +367,7 @@ async def _latest_by_record(
     and the records they link to."""
     pairs = {(c.version.standard_id, c.record_key) for c in candidates if c.version and c.digest}
     pairs |= {pair for c in candidates if c.digest for _, pair in _link_targets(c)}
+    pairs |= {pair for c in candidates if c.digest for _, _, pair in _namer_records(c)}
     if not pairs:
         return {}
     dialect = session.get_bind().dialect.name
@@ -398,6 +416,15 @@ def _authority_issue(
         if target is None or not target.active:
             continue  # arrives later (or anew): the graph links it only if it agrees then
         refused = authority.check_link(rtype, link, payload=payload, target=target.payload)
+        if refused is not None:
+            return refused
+    for namer, link, pair in _namer_records(candidate):
+        named_by = latest.get(pair)
+        if named_by is None or not named_by.active:
+            continue
+        refused = authority.check_named(
+            rtype, payload=payload, namer=namer, link=link, named_by=named_by.payload
+        )
         if refused is not None:
             return refused
     return None

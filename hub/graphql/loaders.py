@@ -43,35 +43,12 @@ class ProvenanceByRecordLoader(DataLoader[RecordRef, list[Declaration]]):
         return [found[k] for k in keys]
 
 
-class _DocumentByOrderLoader(DataLoader[OrderKey, T | None], Generic[T]):
-    """The newest active document of one kind per order, batched over (ebpCode, orderNo)."""
-
-    model: Any = None
+class OrderByKeyLoader(DataLoader[OrderKey, models.Order | None]):
+    """Orders by (ebpCode, orderNo), cancelled ones included."""
 
     def __init__(self, session: SessionSource):
         super().__init__(load_fn=self._load)
         self._session = session
-
-    async def _load(self, keys: Sequence[OrderKey]) -> list[T | None]:
-        model = self.model
-        rows = await self._session().scalars(
-            select(model)
-            .where(
-                pair_in(model.ebp_code, model.order_no, list(set(keys))),
-                model.status == _ACTIVE,
-            )
-            .order_by(model.id)
-        )
-        found: dict[OrderKey, T] = {}
-        for row in rows:
-            found[(row.ebp_code, row.order_no)] = row
-        return [found.get(k) for k in keys]
-
-
-class OrderByKeyLoader(_DocumentByOrderLoader[models.Order]):
-    """Orders by (ebpCode, orderNo), cancelled ones included."""
-
-    model = models.Order
 
     async def _load(self, keys: Sequence[OrderKey]) -> list[models.Order | None]:
         rows = await self._session().scalars(
@@ -83,28 +60,81 @@ class OrderByKeyLoader(_DocumentByOrderLoader[models.Order]):
         return [found.get(k) for k in keys]
 
 
-class PaymentByOrderLoader(_DocumentByOrderLoader[models.Payment]):
-    """The payment of each order."""
+_GROUP_MODELS: dict[str, Any] = {
+    "cbec.payment": models.Payment,
+    "cbec.receipt": models.Receipt,
+    "cbec.waybill": models.Waybill,
+    "cbec.inventory": models.Inventory,
+}
 
-    model = models.Payment
+
+class GroupByOrderLoader(DataLoader[OrderKey, dict[str, Any]]):
+    """The documents each order links (payment, receipt, waybill, inventory), chosen by
+    the authority table among the active ones naming the order: one statement per kind."""
+
+    def __init__(self, session: SessionSource, orders: OrderByKeyLoader):
+        super().__init__(load_fn=self._load)
+        self._session = session
+        self._orders = orders
+
+    async def _load(self, keys: Sequence[OrderKey]) -> list[dict[str, Any]]:
+        wanted = list(set(keys))
+        orders = dict(zip(wanted, await self._orders.load_many(wanted), strict=True))
+        candidates: dict[OrderKey, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        for standard_id, model in _GROUP_MODELS.items():
+            rows = await self._session().scalars(
+                select(model)
+                .where(pair_in(model.ebp_code, model.order_no, wanted), model.status == _ACTIVE)
+                .order_by(model.id)
+            )
+            for row in rows:
+                candidates[(row.ebp_code, row.order_no)][standard_id].append(row)
+        chosen: dict[OrderKey, dict[str, Any]] = {}
+        for key in wanted:
+            order = orders.get(key)
+            chosen[key] = (
+                authority.choose_group(order.payload, candidates.get(key, {}))
+                if order is not None
+                else {}
+            )
+        return [chosen[k] for k in keys]
 
 
-class ReceiptByOrderLoader(_DocumentByOrderLoader[models.Receipt]):
+class _LinkedByOrderLoader(DataLoader[OrderKey, T | None], Generic[T]):
+    """The document of one kind an order links (see GroupByOrderLoader)."""
+
+    standard_id = ""
+
+    def __init__(self, group: GroupByOrderLoader):
+        super().__init__(load_fn=self._load)
+        self._group = group
+
+    async def _load(self, keys: Sequence[OrderKey]) -> list[T | None]:
+        return [g.get(self.standard_id) for g in await self._group.load_many(list(keys))]
+
+
+class PaymentByOrderLoader(_LinkedByOrderLoader[models.Payment]):
+    """The payment of each order: one whose payCode and transaction the order names."""
+
+    standard_id = "cbec.payment"
+
+
+class ReceiptByOrderLoader(_LinkedByOrderLoader[models.Receipt]):
     """The export receipt of each order."""
 
-    model = models.Receipt
+    standard_id = "cbec.receipt"
 
 
-class WaybillByOrderLoader(_DocumentByOrderLoader[models.Waybill]):
-    """The waybill of each order."""
+class WaybillByOrderLoader(_LinkedByOrderLoader[models.Waybill]):
+    """The waybill of each order: the one its inventory names, else the first declared."""
 
-    model = models.Waybill
+    standard_id = "cbec.waybill"
 
 
-class InventoryByOrderLoader(_DocumentByOrderLoader[models.Inventory]):
-    """The inventory of each order."""
+class InventoryByOrderLoader(_LinkedByOrderLoader[models.Inventory]):
+    """The inventory of each order (naming the order's seller)."""
 
-    model = models.Inventory
+    standard_id = "cbec.inventory"
 
 
 class MilestonesByWaybillLoader(DataLoader[tuple[str, str], list[models.WaybillEvent]]):
@@ -225,6 +255,7 @@ class Loaders:
 
     provenance_by_record: ProvenanceByRecordLoader
     order_by_key: OrderByKeyLoader
+    group_by_order: GroupByOrderLoader
     payment_by_order: PaymentByOrderLoader
     receipt_by_order: ReceiptByOrderLoader
     waybill_by_order: WaybillByOrderLoader
@@ -241,13 +272,16 @@ class Loaders:
     @classmethod
     def create(cls, session: SessionSource) -> Loaders:
         """Fresh loaders for one request."""
+        orders = OrderByKeyLoader(session)
+        group = GroupByOrderLoader(session, orders)
         return cls(
             provenance_by_record=ProvenanceByRecordLoader(session),
-            order_by_key=OrderByKeyLoader(session),
-            payment_by_order=PaymentByOrderLoader(session),
-            receipt_by_order=ReceiptByOrderLoader(session),
-            waybill_by_order=WaybillByOrderLoader(session),
-            inventory_by_order=InventoryByOrderLoader(session),
+            order_by_key=orders,
+            group_by_order=group,
+            payment_by_order=PaymentByOrderLoader(group),
+            receipt_by_order=ReceiptByOrderLoader(group),
+            waybill_by_order=WaybillByOrderLoader(group),
+            inventory_by_order=InventoryByOrderLoader(group),
             milestones_by_waybill=MilestonesByWaybillLoader(session),
             customs_statuses_by_order=CustomsStatusesByOrderLoader(session),
             enterprise_by_code=EnterpriseByCodeLoader(session),

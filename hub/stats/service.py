@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.access import authority
 from hub.stats.rates import RateTable
 from hub.stats.suppression import suppressed_cells
 from hub.trade.models import Enterprise, Order, Payment, Receipt
@@ -347,6 +348,10 @@ def suppress_small(
     ]
 
 
+_PAYMENT_LINK = authority.RECORD_TYPES["cbec.payment"].links[0]
+_RECEIPT_LINK = authority.RECORD_TYPES["cbec.receipt"].links[0]
+
+
 async def forex_totals(
     *,
     session: AsyncSession,
@@ -364,7 +369,15 @@ async def forex_totals(
             nothing.label("payment_cny"),
             _unconverted(Receipt.currency, rates).label("unconverted"),
         )
-        .join(Order, and_(Order.ebp_code == Receipt.ebp_code, Order.order_no == Receipt.order_no))
+        .join(
+            Order,
+            and_(
+                Order.ebp_code == Receipt.ebp_code,
+                Order.order_no == Receipt.order_no,
+                # Only a receipt the order names counts (authority table, receipt → order).
+                authority.link_clause(_RECEIPT_LINK, Receipt, Order),
+            ),
+        )
         .where(
             Receipt.status != CANCELLED,
             Receipt.accounting_date >= start,
@@ -378,7 +391,15 @@ async def forex_totals(
             _in_cny(Payment.amount_paid, Payment.currency, rates).label("payment_cny"),
             _unconverted(Payment.currency, rates).label("unconverted"),
         )
-        .join(Order, and_(Order.ebp_code == Payment.ebp_code, Order.order_no == Payment.order_no))
+        .join(
+            Order,
+            and_(
+                Order.ebp_code == Payment.ebp_code,
+                Order.order_no == Payment.order_no,
+                # A payment naming another payer than its order names moves no totals.
+                authority.link_clause(_PAYMENT_LINK, Payment, Order),
+            ),
+        )
         .where(
             Payment.status != CANCELLED,
             Payment.pay_time >= start,

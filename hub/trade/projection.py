@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.access import authority
 from hub.access.authority import RECORD_TYPES
 from hub.access.policy import Category
 from hub.db import pair_in
@@ -472,9 +473,10 @@ async def refresh_order_customs_status(*, session: AsyncSession, keys: set[Order
 
 async def _by_order(
     session: AsyncSession, model: Any, keys: list[OrderKey], columns: Sequence[Any]
-) -> dict[OrderKey, Any]:
-    """Active documents of the given orders as plain rows (no ORM objects: this is hot)."""
-    found: dict[OrderKey, Any] = {}
+) -> dict[OrderKey, list[Any]]:
+    """Active documents of the given orders as plain rows (no ORM objects: this is hot), in
+    declaration order: the authority table chooses which one the order links."""
+    found: dict[OrderKey, list[Any]] = {}
     for chunk in _chunks(keys):
         rows = await session.execute(
             select(model.ebp_code, model.order_no, *columns)
@@ -485,7 +487,7 @@ async def _by_order(
             .order_by(model.id)
         )
         for row in rows:
-            found[(row.ebp_code, row.order_no)] = row  # the newest active one wins
+            found.setdefault((row.ebp_code, row.order_no), []).append(row)
     return found
 
 
@@ -560,9 +562,20 @@ async def rematch(
     subjects: list[quota.Subject] = []
     for key, order in orders.items():
         direction = order.direction
-        money_doc = payments.get(key) if direction == "I" else receipts.get(key)
-        waybill = waybills.get(key)
-        inventory = inventories.get(key)
+        # The documents the order links, chosen as the graph chooses them (authority table):
+        # a payment naming another payer, or a second waybill, is not matched.
+        linked = authority.choose_group(
+            order.payload,
+            {
+                "cbec.payment": payments.get(key, ()),
+                "cbec.receipt": receipts.get(key, ()),
+                "cbec.waybill": waybills.get(key, ()),
+                "cbec.inventory": inventories.get(key, ()),
+            },
+        )
+        money_doc = linked["cbec.payment"] if direction == "I" else linked["cbec.receipt"]
+        waybill = linked["cbec.waybill"]
+        inventory = linked["cbec.inventory"]
         inventory_payload = inventory.payload if inventory else None
         result = match_order(
             order=order.payload,

@@ -24,11 +24,13 @@ from tests.builders.parties import (
     AGENT,
     CARRIER,
     GUARANTOR,
+    OWNER,
     PAYER_INSTITUTION,
     PLATFORM,
     SELLER,
     STRANGER,
     Actors,
+    export_set,
     hub_actors,
     import_set,
 )
@@ -227,3 +229,16 @@ async def test_confidentiality_is_refused_before_anything_is_read_when_it_cannot
     assert response.json()["errors"][0]["extensions"]["code"] == "CONFIDENTIAL_NOT_ALLOWED"
     assert "data" not in response.json()
     assert await _events(hub_actors) == []  # nothing ran, nothing was read
+
+
+async def test_the_owner_of_exported_goods_sees_the_read_of_its_export(hub_actors: Actors) -> None:
+    docs = export_set("EX-F10-0001")
+    await hub_actors.file_all(docs)
+    token = await hub_actors.reader(CUSTOMS)
+    response = await hub_actors.post(
+        READ, token=token, variables={"ebp": docs["order"]["ebpCode"], "no": "EX-F10-0001"}
+    )
+    assert response.json()["data"]["order"]["orderNo"] == "EX-F10-0001"
+
+    [event] = await _events(hub_actors, as_=OWNER)
+    assert event["records"] == [f"cbec.order:{docs['order']['ebpCode']}|EX-F10-0001"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -15,25 +14,13 @@ from hub.trade import models
 
 
 async def group_documents(info: Info, row: models.Order) -> dict[str, Any | None]:
-    """The documents linked to an order (its group), by record type, from the request's
-    batched loaders: the authority table decides from them who plays which role.
-
-    All four are asked for at once, so a page of orders costs one statement per kind
-    (and the nested resolvers find them in the loaders' caches)."""
+    """The documents linked to an order (its group), by record type, as the authority
+    table links them: it decides from them who plays which role. Batched per request (and
+    the nested resolvers find them in the loaders' caches)."""
     key = (row.ebp_code, row.order_no)
     loaders = info.context.loaders
-    payment, receipt, waybill, inventory = await asyncio.gather(
-        loaders.payment_by_order.load(key),
-        loaders.receipt_by_order.load(key),
-        loaders.waybill_by_order.load(key),
-        loaders.inventory_by_order.load(key),
-    )
-    return {
-        "cbec.payment": payment,
-        "cbec.receipt": receipt,
-        "cbec.waybill": waybill,
-        "cbec.inventory": inventory,
-    }
+    loaders.order_by_key.prime(key, row)  # the group is chosen against this very row
+    return dict(await loaders.group_by_order.load(key))
 
 
 async def order_node(
