@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import Row, func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from hub.log import merkle
@@ -73,32 +73,33 @@ async def fetch_nodes(*, db: Executor, nodes: Iterable[merkle.Node]) -> dict[mer
     return found
 
 
-async def latest_checkpoint(*, db: Executor) -> LogCheckpoint | None:
-    """The newest signed checkpoint, if the log has one."""
-    rows = await db.execute(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1))
-    row = rows.first()
-    return None if row is None else row[0]
+# Core rows (attribute access by column name), so the same reads serve an ORM session and
+# the sequencer's bare connection alike.
+_CHECKPOINTS = LogCheckpoint.__table__
+_ENTRIES = LogEntry.__table__
 
 
-async def checkpoint_at(*, db: Executor, size: int) -> LogCheckpoint | None:
+async def latest_checkpoint(*, db: Executor) -> Row[Any] | None:
+    """The newest signed checkpoint (size, root, note, created_at), if the log has one."""
+    rows = await db.execute(select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.size.desc()).limit(1))
+    return rows.first()
+
+
+async def checkpoint_at(*, db: Executor, size: int) -> Row[Any] | None:
     """The checkpoint signed at exactly this size."""
-    rows = await db.execute(select(LogCheckpoint).where(LogCheckpoint.size == size))
-    row = rows.first()
-    return None if row is None else row[0]
+    return (await db.execute(select(_CHECKPOINTS).where(_CHECKPOINTS.c.size == size))).first()
 
 
-async def entry_of(*, db: Executor, declaration_id: str) -> LogEntry | None:
+async def entry_of(*, db: Executor, declaration_id: str) -> Row[Any] | None:
     """A declaration's log entry (pending or integrated)."""
-    rows = await db.execute(select(LogEntry).where(LogEntry.declaration_id == declaration_id))
-    row = rows.first()
-    return None if row is None else row[0]
+    query = select(_ENTRIES).where(_ENTRIES.c.declaration_id == declaration_id)
+    return (await db.execute(query)).first()
 
 
-async def entry_at(*, db: Executor, leaf_index: int) -> LogEntry | None:
+async def entry_at(*, db: Executor, leaf_index: int) -> Row[Any] | None:
     """The entry at a leaf index."""
-    rows = await db.execute(select(LogEntry).where(LogEntry.leaf_index == leaf_index))
-    row = rows.first()
-    return None if row is None else row[0]
+    query = select(_ENTRIES).where(_ENTRIES.c.leaf_index == leaf_index)
+    return (await db.execute(query)).first()
 
 
 @dataclass(frozen=True)
