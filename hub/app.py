@@ -18,6 +18,7 @@ from hub.graphql.schema import build_schema
 from hub.http.body_limit import BodySizeLimitMiddleware
 from hub.http.proxies import TrustedProxyMiddleware
 from hub.http.unavailable import DatabaseUnavailableMiddleware
+from hub.log import routes as log_routes
 from hub.observability import routes as observability_routes
 from hub.observability import tracing
 from hub.observability.request_log import RequestLogMiddleware
@@ -50,6 +51,7 @@ def create_app(
         *standards_routes.ROUTES,
         *health.ROUTES,
         *observability_routes.ROUTES,
+        *log_routes.ROUTES,
     ]
     # Outermost first. The request log sees every response, the 503s and 413s included;
     # the database-outage guard wraps the routes and the body limit, so that any of them

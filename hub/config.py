@@ -90,6 +90,14 @@ class Settings:
     # Statistics cells of fewer orders are suppressed for every reader but customs
     # (hub/stats/suppression.py); 1 turns suppression off.
     stats_min_group: int = 5
+    # The verifiable log (README, "Verifiable log"): origin line of its checkpoints (default:
+    # the issuer's host and path + /log), how often and how many entries the sequencer
+    # integrates, whether this process runs a sequencer, and the promised merge delay.
+    log_origin: str | None = None
+    log_interval_ms: int = 200
+    log_batch: int = 1000
+    log_sequencer: bool = True
+    log_max_merge_delay_seconds: int = 60
 
     @property
     def is_sqlite(self) -> bool:
@@ -188,7 +196,23 @@ class Settings:
                 env, "HUB_TRUSTED_DOCUMENTS", cls.trusted_documents, ("optional", "required")
             ),
             stats_min_group=_int(env, "HUB_STATS_MIN_GROUP", cls.stats_min_group, minimum=1),
+            log_origin=_log_origin(env.get("HUB_LOG_ORIGIN")),
+            log_interval_ms=_int(env, "HUB_LOG_INTERVAL_MS", cls.log_interval_ms, minimum=1),
+            log_batch=_int(env, "HUB_LOG_BATCH", cls.log_batch, minimum=1),
+            log_sequencer=_flag(env, "HUB_LOG_SEQUENCER", default=True),
+            log_max_merge_delay_seconds=_int(
+                env, "HUB_LOG_MAX_MERGE_DELAY", cls.log_max_merge_delay_seconds, minimum=1
+            ),
         )
+
+
+def _log_origin(raw: str | None) -> str | None:
+    # The origin is also the log key's name: a signed-note key name has no spaces or "+".
+    if raw is None or raw == "":
+        return None
+    if any(c.isspace() or c == "+" for c in raw):
+        raise SettingsError(f"HUB_LOG_ORIGIN={raw!r}: no spaces or '+' (a signed-note key name)")
+    return raw
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:

@@ -27,7 +27,10 @@ async def healthz(request: Request) -> Response:
             {"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__},
             status_code=503,
         )
-    return JSONResponse({"status": "ok", "database": "ok"})
+    body: dict[str, object] = {"status": "ok", "database": "ok"}
+    if runtime.log is not None and runtime.log.signer is not None:
+        body["log"] = runtime.log.health()  # the merge delay the sequencer achieved
+    return JSONResponse(body)
 
 
 ROUTES = [Route("/healthz", healthz, methods=["GET"])]

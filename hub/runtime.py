@@ -14,6 +14,7 @@ from hub.auth.tokens import TokenVerifier
 from hub.config import Settings
 from hub.db import create_engine, create_session_factory
 from hub.http.rate_limit import create_storage
+from hub.log.runtime import LogRuntime
 from hub.observability import tracing
 from hub.standards.service import CategoryCache, ValidatorCache
 from hub.trade.rules_config import RuleConfig
@@ -36,6 +37,8 @@ class Runtime:
     rate_limit_storage: Storage = field(default_factory=MemoryStorage)
     # OpenTelemetry (None: tracing off); the GraphQL endpoint and the engine trace into it.
     tracer_provider: TracerProvider | None = None
+    # The verifiable log's key and sequencer.
+    log: LogRuntime | None = None
 
     @property
     def tracer(self) -> Tracer:
@@ -67,13 +70,18 @@ class Runtime:
             CategoryCache(),
             rate_limit_storage=create_storage(settings.redis_url),
             tracer_provider=tracer_provider,
+            log=LogRuntime.create(settings),
         )
 
     async def start(self) -> None:
-        """Loads (or creates) the signing keys."""
+        """Loads (or creates) the signing keys; starts the log's sequencer."""
         await self.keys.ensure_key()
+        if self.log is not None:
+            await self.log.start(engine=self.engine, session_factory=self.session_factory)
 
     async def stop(self) -> None:
-        """Closes the database pool and the validation threads."""
+        """Stops the sequencer; closes the database pool and the validation threads."""
+        if self.log is not None:
+            await self.log.stop()
         self.validators.close()
         await self.engine.dispose()

@@ -225,7 +225,11 @@ async def jwks(request: Request) -> Response:
     """GET /.well-known/jwks.json: the public keys that verify the hub's tokens."""
     runtime: Runtime = request.app.state.runtime
     await runtime.keys.reload_if_stale()
-    return JSONResponse(runtime.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
+    body = runtime.keys.jwks()
+    if runtime.log is not None:
+        # The log's Ed25519 key verifies checkpoints (README, "Verifiable log"), not tokens.
+        body = {"keys": [*body["keys"], *runtime.log.jwks_keys()]}
+    return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})
 
 
 async def metadata(request: Request) -> Response:

@@ -22,6 +22,7 @@ from hub.db import in_values, json_loads
 from hub.declarations import chain
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
 from hub.declarations.models import Declaration, NewDeclaration, StoredDeclaration
+from hub.log import store as log_store
 from hub.standards import service as standards
 from hub.standards.errors import StandardErrorCode, StandardsError
 from hub.standards.models import StandardVersion
@@ -607,5 +608,7 @@ async def declare_batch(
         # Core insert on the table: one executemany, no ORM bookkeeping per row.
         await session.execute(insert(Declaration.__table__), new_rows)
         await chain.advance_head(session=session, last_index=last_index, last_hash=last_hash)
+        # Queued for the verifiable log; the sequencer integrates it off the write path.
+        await log_store.enqueue(session=session, declarations=new_rows, now=now)
         await projection.apply(session=session, accepted=accepted, rules=rules, now=now)
     return outcome

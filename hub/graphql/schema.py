@@ -12,6 +12,7 @@ from hub.graphql.declarations.schema import DeclarationsMutation, DeclarationsQu
 from hub.graphql.errors import HubMaskErrors
 from hub.graphql.federation import HubSchema
 from hub.graphql.limits import ExtensionFactory, schema_extensions
+from hub.graphql.log import LogQuery
 from hub.graphql.me import MeQuery
 from hub.graphql.scalars import SCALARS
 from hub.graphql.standards.schema import StandardsMutation, StandardsQuery
@@ -29,6 +30,7 @@ QUERIES: tuple[type, ...] = (
     AccessLogQuery,
     StatsQuery,
     TrustedDocumentsQuery,
+    LogQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     StandardsMutation,

@@ -165,8 +165,11 @@ async def test_metadata_document_describes_the_server(http: httpx.AsyncClient) -
 
 
 async def test_jwks_publishes_public_keys_only(http: httpx.AsyncClient) -> None:
-    keys = (await http.get("/.well-known/jwks.json")).json()["keys"]
+    published = (await http.get("/.well-known/jwks.json")).json()["keys"]
+    # One token key, and the verifiable log's Ed25519 checkpoint key.
+    keys = [k for k in published if k["kty"] != "OKP"]
     assert len(keys) == 1
     assert keys[0]["kty"] == "EC"
     assert keys[0]["kid"]
-    assert "d" not in keys[0]
+    assert all("d" not in k for k in published)
+    assert [k["crv"] for k in published if k["kty"] == "OKP"] == ["Ed25519"]

@@ -44,6 +44,11 @@ def _reads_all(principal: Principal) -> bool:
     return any(principal.has(s) for s in _READ_ALL)
 
 
+def may_read_declaration(principal: Principal, declarant: str) -> bool:
+    """Who may read a declaration (and its log proof): customs/audit, or its declarant."""
+    return _reads_all(principal) or declarant == principal.enterprise_code
+
+
 def _touch(info: Info, rows: Sequence[StoredDeclaration]) -> None:
     """Notes each declaration returned, for the access log, under its declarant and every
     enterprise its record names in a role (they all see that their record was read)."""
@@ -155,7 +160,7 @@ class DeclarationsQuery:
     async def declaration(self, info: Info, id: strawberry.ID) -> Declaration | None:
         row = await info.context.read_session.get(DeclarationRow, str(id))
         principal = info.context.principal
-        if row is None or not (_reads_all(principal) or row.declarant == principal.enterprise_code):
+        if row is None or not may_read_declaration(principal, row.declarant):
             return None
         _touch(info, [row])
         return Declaration.from_row(row)

@@ -137,6 +137,15 @@ class Declaration:
         return self.row.chain_hash
 
     @strawberry.field(
+        description="The log's signed promise to integrate this declaration within the "
+        "maximum merge delay (signed note; see README, Verifiable log)."
+    )
+    def inclusion_promise(self, info: Info) -> str:
+        from hub.graphql.log import promise_for  # the log module imports this one
+
+        return promise_for(info, self.row)
+
+    @strawberry.field(
         description="The earlier declaration of the same record this one changes or "
         "cancels (lifecycle: the category of `appType`)."
     )

@@ -1,0 +1,1 @@
+"""The verifiable declaration log: Merkle tree, checkpoints, proofs, sequencer."""
