@@ -5,6 +5,7 @@ from hub.auth import models as auth_models
 from hub.db import Base
 from hub.declarations import models as declarations_models
 from hub.documents import models as documents_models
+from hub.messages import models as messages_models
 from hub.standards import models as standards_models
 from hub.trade import models as trade_models
 
@@ -15,6 +16,7 @@ TABLE_MODULES = (
     trade_models,
     access_models,
     documents_models,
+    messages_models,
 )
 
 metadata = Base.metadata

@@ -148,17 +148,13 @@ def _with_pdf(elements: list[Element], section: str) -> list[Element]:
     cursor = 0
     out = []
     for element in elements:
-        found = next(
-            (i for i in range(cursor, len(rows)) if rows[i][0] == element.name), None
-        )
+        found = next((i for i in range(cursor, len(rows)) if rows[i][0] == element.name), None)
         if found is None:
             out.append(element)
             continue
         cursor = found + 1
         _, fmt, required = rows[found]
-        out.append(
-            Element(**{**element.__dict__, "pdf_format": fmt, "pdf_required": required})
-        )
+        out.append(Element(**{**element.__dict__, "pdf_format": fmt, "pdf_required": required}))
     return out
 
 

@@ -58,8 +58,8 @@ COVERED = (
     Covered(
         "cbec.order",
         "E-commerce order 2.0.0 (CEB311 import / CEB303 export, 2022-05)",
-        "An order as the platform declares it: import CEB311 (orderType \"I\") or export "
-        "CEB303 (\"E\" B2C, \"B\" B2B, \"W\" overseas-warehouse booking). Key: ebpCode + orderNo.",
+        'An order as the platform declares it: import CEB311 (orderType "I") or export '
+        'CEB303 ("E" B2C, "B" B2B, "W" overseas-warehouse booking). Key: ebpCode + orderNo.',
         (
             Variant("311", "import.xsd", "3.1.4 订单报文描述", when="I"),
             Variant("303", "export.xsd", "2.1.4 订单报文描述"),
@@ -83,7 +83,7 @@ COVERED = (
     Covered(
         "cbec.waybill",
         "Waybill 2.0.0 (CEB511 import / CEB505 export, 2022-05)",
-        "A waybill: import CEB511 (ieFlag \"I\") or export CEB505 (\"E\"). The export waybill "
+        'A waybill: import CEB511 (ieFlag "I") or export CEB505 ("E"). The export waybill '
         "names no order: the export inventory (603) links it by logisticsCode + logisticsNo. "
         "Key: logisticsCode + logisticsNo.",
         (
@@ -95,7 +95,7 @@ COVERED = (
     Covered(
         "cbec.logistics-status",
         "Waybill status 2.0.0 (CEB513, 2022-05)",
-        "The carrier's signed-for status of an import waybill (logisticsStatus \"S\": signed "
+        'The carrier\'s signed-for status of an import waybill (logisticsStatus "S": signed '
         "for by the consignee). Key: logisticsCode + logisticsNo + logisticsTime + status.",
         (Variant("513", "import.xsd", "3.7.4 运单状态报文描述"),),
     ),
@@ -103,7 +103,7 @@ COVERED = (
         "cbec.inventory",
         "Customs inventory 2.0.0 (CEB621 import / CEB603 export, 2022-05)",
         "A customs inventory (清单) declared by the customs broker (agentCode): import "
-        "CEB621 (ieFlag \"I\") or export CEB603 (\"E\"). Key: ebpCode + orderNo.",
+        'CEB621 (ieFlag "I") or export CEB603 ("E"). Key: ebpCode + orderNo.',
         (
             Variant("621", "import.xsd", "3.9.4 进口清单报文描述", when="I"),
             Variant("603", "export.xsd", "2.11.4 申报清单报文描述"),
@@ -114,11 +114,13 @@ COVERED = (
         "cbec.inventory-status",
         "Inventory receipt 2.0.0 (CEB622 import / CEB604 export, 2022-05)",
         "Customs' (and the e-port's) receipt on an inventory, relayed by the broker: import "
-        "CEB622 (ieFlag \"I\") or export CEB604 (\"E\"). It names the inventory by copNo / "
+        'CEB622 (ieFlag "I") or export CEB604 ("E"). It names the inventory by copNo / '
         "preNo / invtNo; times have milliseconds (17 digits); returnStatus is a string: the "
         "e-port codes 1-4, customs' 100 … 899, or a negative processing error.",
         (
-            Variant("622", "import.xsd", "3.10.4 进口清单回执报文描述", when="I", added=("ieFlag",)),
+            Variant(
+                "622", "import.xsd", "3.10.4 进口清单回执报文描述", when="I", added=("ieFlag",)
+            ),
             Variant("604", "export.xsd", "2.12.4 申报清单回执报文描述", added=("ieFlag",)),
         ),
         discriminator="ieFlag",
