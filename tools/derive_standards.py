@@ -182,6 +182,8 @@ FIELD_CATEGORY: dict[str, dict[str, str]] = {
 
 # --- what the PDF's notes say beyond the XSD -----------------------------------------------
 # (message code or "*", element) → allowed values; the PDF note they come from is quoted.
+# Not here: 513 logisticsStatus, which the PDF limits to S but whose official sample sends
+# R (docs/standards.md); it stays a 1-letter code.
 ENUMS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("*", "appType"): (("1", "2", "3"), "企业报送类型。1-新增 2-变更 3-删除"),
     ("*", "appStatus"): (("1", "2"), "业务状态:1-暂存,2-申报"),
@@ -195,7 +197,6 @@ ENUMS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("505", "ieFlag"): (("E",), "hub field: the export waybill"),
     ("622", "ieFlag"): (("I",), "hub field: a receipt on an import inventory"),
     ("604", "ieFlag"): (("E",), "hub field: a receipt on an export inventory"),
-    ("513", "logisticsStatus"): (("S",), "物流签收状态，限定S"),
     ("621", "tradeMode"): (
         ("9610", "1210", "1239"),
         "直购进口填写“9610”，保税进口填写“1210” (1239: bonded retail A, GACC 2016 No. 75)",
