@@ -17,6 +17,7 @@ from hub.graphql.endpoint import GraphQLEndpoint
 from hub.graphql.schema import build_schema
 from hub.http.body_limit import BodySizeLimitMiddleware
 from hub.http.unavailable import DatabaseUnavailableMiddleware
+from hub.messages import routes as messages_routes
 from hub.observability import routes as observability_routes
 from hub.observability import tracing
 from hub.observability.request_log import RequestLogMiddleware
@@ -47,6 +48,7 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         *auth_routes.ROUTES,
         *standards_routes.ROUTES,
+        *messages_routes.ROUTES,
         *health.ROUTES,
         *observability_routes.ROUTES,
     ]
