@@ -19,6 +19,7 @@ from hub.http.body_limit import BodySizeLimitMiddleware
 from hub.http.proxies import TrustedProxyMiddleware
 from hub.http.unavailable import DatabaseUnavailableMiddleware
 from hub.log import routes as log_routes
+from hub.messages import routes as messages_routes
 from hub.observability import routes as observability_routes
 from hub.observability import tracing
 from hub.observability.request_log import RequestLogMiddleware
@@ -49,6 +50,7 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         *auth_routes.ROUTES,
         *standards_routes.ROUTES,
+        *messages_routes.ROUTES,
         *health.ROUTES,
         *observability_routes.ROUTES,
         *log_routes.ROUTES,

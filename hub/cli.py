@@ -658,6 +658,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_messages_import(args: argparse.Namespace) -> int:
+    """Back-loads CEB XML files through the XML intake (hub/messages/cli.py)."""
+    from hub.messages.cli import cmd_messages_import as run
+
+    settings = _settings()
+    ensure_schema_current(settings)
+    return run(args, settings)
+
+
 def cmd_verify_chain(args: argparse.Namespace) -> int:
     """Recomputes the declaration hash chain; exit 1 when it finds a problem."""
     from hub.db import create_engine, create_session_factory
@@ -847,6 +856,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="declare nothing when the database holds declarations already",
     )
     demo.set_defaults(func=cmd_demo)
+
+    messages = sub.add_parser("messages", help="customs CEB XML messages").add_subparsers(
+        dest="messages", required=True
+    )
+    msg_import = messages.add_parser("import", help="declare archived CEB messages (XML files)")
+    msg_import.add_argument("files", nargs="+", metavar="FILE")
+    msg_import.add_argument(
+        "--as", dest="enterprise", required=True, help="the declaring enterprise's code"
+    )
+    msg_import.set_defaults(func=cmd_messages_import)
 
     verify = sub.add_parser("verify-chain", help="check the declarations' hash chain")
     verify.add_argument(

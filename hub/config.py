@@ -59,6 +59,9 @@ class Settings:
     max_query_cost: int = 200_000
     # 4 MiB: a declareBatch of 1,000 typical orders is about 1.8 MB and must fit.
     max_body_bytes: int = 4 * MIB
+    # POST /messages: a CEB message of 100 records (the official 621 sample is 38 KB for 10).
+    # HUB_MAX_BODY_BYTES still applies first: the smaller of the two wins.
+    max_message_bytes: int = 4 * MIB
     # Token bucket per OAuth client: refill rate in requests per second (0 disables)
     # and how many requests a client may send at once after being idle.
     rate_limit_per_second: float = 50.0
@@ -173,6 +176,9 @@ class Settings:
             max_root_fields=_int(env, "HUB_MAX_ROOT_FIELDS", cls.max_root_fields, minimum=1),
             max_query_cost=_int(env, "HUB_MAX_QUERY_COST", cls.max_query_cost, minimum=1),
             max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
+            max_message_bytes=_int(
+                env, "HUB_MAX_MESSAGE_BYTES", cls.max_message_bytes, minimum=1024
+            ),
             rate_limit_per_second=rate,
             rate_limit_burst=_int(env, "HUB_RATE_LIMIT_BURST", _default_burst(rate), minimum=1),
             token_rate_limit_per_second=token_rate,

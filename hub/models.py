@@ -6,6 +6,7 @@ from hub.db import Base
 from hub.declarations import models as declarations_models
 from hub.documents import models as documents_models
 from hub.log import models as log_models
+from hub.messages import models as messages_models
 from hub.standards import models as standards_models
 from hub.trade import models as trade_models
 
@@ -17,6 +18,7 @@ TABLE_MODULES = (
     access_models,
     documents_models,
     log_models,
+    messages_models,
 )
 
 metadata = Base.metadata

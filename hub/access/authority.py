@@ -44,7 +44,7 @@ Decisions the table records (see the README section "Who may write and read a re
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -81,6 +81,11 @@ _ALL_BUT_PERSONAL = frozenset(c for c in Category if c is not Category.PERSONAL)
 _BUYER = frozenset({"buyerName", "buyerIdType", "buyerIdNumber", "buyerTelephone", "buyerRegNo"})
 _CONSIGNEE = frozenset({"consignee", "consigneeTelephone", "consigneeAddress", "consigneeDistrict"})
 _PAYER = frozenset({"payerName", "payerIdType", "payerIdNumber", "telephone"})
+# The specification's words for "no code": `无` for a foreign platform without a customs
+# code (ebpCode), `NO` for a producer not registered with customs (ownerCode). They name
+# nobody, so they make nobody a party (no client bound to "无" declares for every foreign
+# platform).
+PLACEHOLDER_CODES = frozenset({"无", "NO"})
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,17 @@ class RecordType:
     cancel: frozenset[Role]
     links: tuple[Link, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # Per major version of the standard, the fields that differ: (major, {field: value}).
+    # 2.0.0 follows the CEB 2022-05 specification, whose records are keyed differently
+    # (622 by copNo / preNo / invtNo, 513 by logisticsTime, 403 by its order).
+    majors: tuple[tuple[int, Mapping[str, Any]], ...] = ()
+
+    def for_major(self, major: int) -> RecordType:
+        """The record type as one major version of its standard shapes the record."""
+        for number, overrides in self.majors:
+            if number == major:
+                return replace(self, majors=(), **overrides)
+        return self
 
     def key(self, payload: Mapping[str, Any]) -> str:
         """The record's identity, e.g. `91320302MA1XYZ0001|ORD-1` for an order."""
@@ -193,7 +209,7 @@ class RecordType:
         named = {}
         for party in self.parties:
             value = payload.get(party.field)
-            if value not in (None, ""):
+            if value not in (None, "") and value not in PLACEHOLDER_CODES:
                 named[party.role] = str(value)
         return named
 
@@ -329,6 +345,8 @@ RECORD_TYPES: dict[str, RecordType] = {
                     ),
                 ),
             ),
+            # CEB403 makes payCode and payNo optional: one receipt per order.
+            majors=((2, {"key_fields": _ORDER}),),
         ),
         RecordType(
             "cbec.waybill",
@@ -344,6 +362,26 @@ RECORD_TYPES: dict[str, RecordType] = {
             change=frozenset({Role.CARRIER}),
             cancel=frozenset({Role.CARRIER}),
             links=(Link("cbec.order", _ORDER_JOIN),),
+            majors=(
+                (
+                    2,
+                    {
+                        # CEB505 names no order and no platform, but the seller (ebcCode);
+                        # the export inventory links it by logisticsCode + logisticsNo.
+                        "parties": (
+                            Party(
+                                Role.CARRIER,
+                                "logisticsCode",
+                                _CARRIES,
+                                "logistics_code",
+                                "carrier_code",
+                            ),
+                            Party(Role.PLATFORM, "ebpCode", EVERYTHING, "ebp_code", "ebp_code"),
+                            Party(Role.SELLER, "ebcCode", EVERYTHING),
+                        ),
+                    },
+                ),
+            ),
         ),
         RecordType(
             "cbec.logistics-status",
@@ -362,6 +400,19 @@ RECORD_TYPES: dict[str, RecordType] = {
                 ),
             ),
             notes=("the key holds the carrier: only it writes milestones of its waybills",),
+            majors=(
+                (
+                    2,
+                    {
+                        "key_fields": (
+                            "logisticsCode",
+                            "logisticsNo",
+                            "logisticsTime",
+                            "logisticsStatus",
+                        )
+                    },
+                ),
+            ),
         ),
         RecordType(
             "cbec.inventory",
@@ -408,14 +459,33 @@ RECORD_TYPES: dict[str, RecordType] = {
             cancel=frozenset({Role.BROKER}),
             links=(Link("cbec.inventory", _ORDER_JOIN, (("agentCode", "agentCode"),)),),
             notes=("customs answers the broker that declared the inventory: only it relays",),
+            majors=(
+                (
+                    2,
+                    {
+                        # CEB622 names the inventory by copNo (preNo, invtNo once known),
+                        # not by its order; the projection finds the inventory by copNo.
+                        "key_fields": (
+                            "agentCode",
+                            "copNo",
+                            "preNo",
+                            "invtNo",
+                            "returnTime",
+                            "returnStatus",
+                        ),
+                    },
+                ),
+            ),
         ),
     )
 }
 
 
-def record_type(standard_id: str) -> RecordType | None:
-    """The record type of a standard, or None for standards the graph does not model."""
-    return RECORD_TYPES.get(standard_id)
+def record_type(standard_id: str, major: int = 1) -> RecordType | None:
+    """The record type of a standard (as its major version shapes the record), or None for
+    standards the graph does not model."""
+    rtype = RECORD_TYPES.get(standard_id)
+    return rtype.for_major(major) if rtype is not None else None
 
 
 # --- the write check ---------------------------------------------------------------------

@@ -252,7 +252,7 @@ async def _validate_all(
                 for issue in issues
             )
             continue
-        rtype = authority.record_type(candidate.version.standard_id)
+        rtype = authority.record_type(candidate.version.standard_id, candidate.version.major)
         app_type = str(payload.get("appType", "1"))
         if rtype is not None:
             refused = authority.check_create(
@@ -590,6 +590,7 @@ async def declare_batch(
                 app_type=candidate.app_type,
                 record_key=candidate.record_key,
                 declaration_id=declaration_id,
+                major=candidate.version.major,
             )
         )
 

@@ -601,7 +601,8 @@ async def retire_version(
 
 
 async def resolve(*, session: AsyncSession, ref: str, with_schema: bool = True) -> Resolved:
-    """Resolves `id` (newest published) or `id@x.y.z` to the version to validate against.
+    """Resolves `id` (newest published of the oldest major line still published) or
+    `id@x.y.z` to the version to validate against.
 
     `with_schema=False` leaves the schema unloaded (the intake validates through the
     ValidatorCache, which loads a schema once per process)."""
@@ -628,7 +629,11 @@ async def resolve(*, session: AsyncSession, ref: str, with_schema: bool = True) 
                 StandardErrorCode.NOT_PUBLISHED,
                 f"{parsed.standard_id} has no published version",
             )
-        return Resolved(version=published[-1])
+        # A new major never captures bare references: `id` stays on the oldest major line
+        # that still has a published (not deprecated) version, so publishing 2.0.0 breaks
+        # no client declaring `cbec.order`; deprecating the 1.x line moves them on.
+        current = min(r.major for r in published)
+        return Resolved(version=[r for r in published if r.major == current][-1])
     row = rows[0]
     if row.state == VersionState.DRAFT.value:
         raise StandardsError(

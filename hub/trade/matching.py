@@ -13,7 +13,10 @@ Documents per direction:
 
 Decisions where DOMAIN.md is silent:
 - The links themselves are re-checked (payment and waybill name the order's orderNo and
-  ebpCode), so a caller's lookup mistake shows up as a discrepancy, not a false match.
+  ebpCode), so a caller's lookup mistake shows up as a discrepancy, not a false match. An
+  export waybill (CEB505, 2.0.0) names no order: the export inventory links it by
+  logisticsCode + logisticsNo, as the specification does, and only the seller it names
+  (ebcCode) is compared.
 - The inventory must also repeat the order's buyer identity (import) and tradeMode.
 - Inventory lines are compared with order lines on qty and totalPrice too (LINE_VALUE_MISMATCH).
 - The sum of the order's line totalPrice must equal goodsValue (LINE_TOTAL_MISMATCH): the
@@ -369,7 +372,12 @@ def _check_amount_paid(
 def _check_waybill(order: Document, waybill: Document, direction: Direction) -> list[Discrepancy]:
     found = []
     refs = [("orderNo", "orderNo"), ("ebpCode", "ebpCode")]
-    mismatched = _differing(order, waybill, refs, both_present=False)
+    # An export waybill (CEB505) names no order: its inventory links it to one. What it
+    # does name (the seller) must agree with the order.
+    export = direction == "E"
+    if export:
+        refs.append(("ebcCode", "ebcCode"))
+    mismatched = _differing(order, waybill, refs, both_present=export)
     if mismatched:
         found.append(
             _found(

@@ -117,7 +117,11 @@ class Receipt(NodeMixin, Base):
 
 
 class Waybill(NodeMixin, Base):
-    """A waybill (import 511 / export 505) and its latest milestone."""
+    """A waybill (import 511 / export 505) and its latest milestone.
+
+    An export waybill (505) names no order: `ebp_code` and `order_no` stay empty until the
+    export inventory naming its logisticsCode + logisticsNo links it (hub.trade.projection).
+    """
 
     __tablename__ = "waybills"
     __table_args__ = (Index("ix_waybills_order", "ebp_code", "order_no"),)
@@ -155,6 +159,7 @@ class Inventory(NodeMixin, Base):
     __table_args__ = (
         UniqueConstraint("ebp_code", "order_no"),
         Index("ix_inventories_waybill", "logistics_code", "logistics_no"),
+        Index("ix_inventories_cop", "agent_code", "cop_no"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -167,22 +172,34 @@ class Inventory(NodeMixin, Base):
     ie_flag: Mapped[str] = mapped_column(String(1))
     trade_mode: Mapped[str] = mapped_column(String(4))
     customs_code: Mapped[str] = mapped_column(String(4))
+    # The enterprise's inventory number: 2.0.0 receipts (622) name the inventory by it.
+    cop_no: Mapped[str | None] = mapped_column(String(30), nullable=True)
     customs_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    customs_status_time: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    # 14 digits (1.0.0 receipts) or 17 with milliseconds (2.0.0, CEB622).
+    customs_status_time: Mapped[str | None] = mapped_column(String(17), nullable=True)
 
 
 class CustomsStatusEvent(Base):
-    """A customs receipt on an inventory."""
+    """A customs receipt on an inventory.
+
+    A 2.0.0 receipt (622) names the inventory by `cop_no` (and the broker, `agent_code`),
+    not by its order: `ebp_code` / `order_no` stay empty until that inventory is known.
+    """
 
     __tablename__ = "customs_status_events"
-    __table_args__ = (Index("ix_customs_status_events_order", "ebp_code", "order_no"),)
+    __table_args__ = (
+        Index("ix_customs_status_events_order", "ebp_code", "order_no"),
+        Index("ix_customs_status_events_cop", "agent_code", "cop_no"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     record_key: Mapped[str] = mapped_column(String(300), unique=True)
     ebp_code: Mapped[str] = mapped_column(String(18))
     order_no: Mapped[str] = mapped_column(String(60))
+    agent_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    cop_no: Mapped[str | None] = mapped_column(String(30), nullable=True)
     return_status: Mapped[int] = mapped_column(Integer)
-    return_time: Mapped[str] = mapped_column(String(14))
+    return_time: Mapped[str] = mapped_column(String(17))
     status: Mapped[str] = mapped_column(String(12))
     declaration_id: Mapped[str] = mapped_column(String(32))
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.access import authority
-from hub.access.authority import RECORD_TYPES
+from hub.access.authority import PLACEHOLDER_CODES, record_type
 from hub.access.policy import Category
 from hub.db import pair_in
 from hub.standards.categories import shipped_category
@@ -57,6 +57,7 @@ class Accepted:
     app_type: str
     record_key: str
     declaration_id: str
+    major: int = 1
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -143,9 +144,10 @@ def _payment_row(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _receipt_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    # CEB403 (2.0.0) makes payCode and payNo optional.
     return {
-        "pay_code": p["payCode"],
-        "pay_no": p["payNo"],
+        "pay_code": p.get("payCode") or "",
+        "pay_no": p.get("payNo") or "",
         "ebp_code": p["ebpCode"],
         "order_no": p["orderNo"],
         "charge": _money(p.get("charge")) or Decimal(0),
@@ -155,11 +157,12 @@ def _receipt_row(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _waybill_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    # An export waybill (CEB505, 2.0.0) names no order: its inventory links it later.
     return {
         "logistics_code": p["logisticsCode"],
         "logistics_no": p["logisticsNo"],
-        "ebp_code": p["ebpCode"],
-        "order_no": p["orderNo"],
+        "ebp_code": p.get("ebpCode") or "",
+        "order_no": p.get("orderNo") or "",
         "ie_flag": p.get("ieFlag", "I"),
     }
 
@@ -175,6 +178,7 @@ def _inventory_row(p: Mapping[str, Any]) -> dict[str, Any]:
         "ie_flag": p.get("ieFlag", "I"),
         "trade_mode": p["tradeMode"],
         "customs_code": p["customsCode"],
+        "cop_no": p.get("copNo") or None,
     }
 
 
@@ -270,7 +274,7 @@ async def _upsert_enterprises(
             continue
         for field_name, (name_field, role) in _STUB_ROLES.items():
             code = record.payload.get(field_name)
-            if not code or code in stubs:
+            if not code or code in stubs or code in PLACEHOLDER_CODES:
                 continue
             name = record.payload.get(name_field) if name_field else None
             if name_field and not _registration(record.standard_id, name_field):
@@ -298,6 +302,111 @@ async def _upsert_enterprises(
         )
 
 
+# 2.0.0 (CEB513) status letters in the hub's milestone vocabulary: the specification's
+# only status, S, is "signed for by the consignee", the hub's R (1.0.0 read S as picked up).
+_MILESTONES_2 = {"S": "R"}
+
+
+def _milestone(record: Accepted) -> tuple[str, str]:
+    """(milestone letter, status time) of a waybill status, whatever its version."""
+    p = record.payload
+    if record.major >= 2:
+        status = p["logisticsStatus"]
+        return _MILESTONES_2.get(status, status), p["logisticsTime"]
+    return p["logisticsStatus"], p["statusTime"]
+
+
+def _receipt_event(record: Accepted) -> dict[str, Any]:
+    """The event row of a customs receipt. A 2.0.0 import receipt (CEB622) names its
+    inventory by copNo, not its order: the order is filled in once the inventory is known
+    (`_link_receipts`)."""
+    p = record.payload
+    named_order = bool(p.get("orderNo"))
+    return {
+        "record_key": record.record_key,
+        "ebp_code": p.get("ebpCode", "") if named_order else "",
+        "order_no": p["orderNo"] if named_order else "",
+        "agent_code": p.get("agentCode") or None,
+        "cop_no": p.get("copNo") or None,
+        "return_status": int(p["returnStatus"]),
+        "return_time": p["returnTime"],
+        "status": CANCELLED if record.app_type == "3" else ACTIVE,
+        "declaration_id": record.declaration_id,
+    }
+
+
+async def _link_receipts(
+    session: AsyncSession, pairs: set[tuple[str, str]], keys: set[str]
+) -> set[OrderKey]:
+    """Gives receipts that name their inventory only by (agentCode, copNo) the order of
+    that inventory; returns the orders of the batch's receipts that now have one."""
+    if pairs:
+        inventory = select(Inventory).where(
+            Inventory.agent_code == CustomsStatusEvent.agent_code,
+            Inventory.cop_no == CustomsStatusEvent.cop_no,
+        )
+        first = inventory.order_by(Inventory.id).limit(1)
+        for chunk in _chunks(sorted(pairs)):
+            await session.execute(
+                update(CustomsStatusEvent)
+                .where(
+                    CustomsStatusEvent.order_no == "",
+                    pair_in(CustomsStatusEvent.agent_code, CustomsStatusEvent.cop_no, chunk),
+                    inventory.exists(),
+                )
+                .values(
+                    ebp_code=first.with_only_columns(Inventory.ebp_code).scalar_subquery(),
+                    order_no=first.with_only_columns(Inventory.order_no).scalar_subquery(),
+                )
+                .execution_options(synchronize_session=False)
+            )
+    linked: set[OrderKey] = set()
+    for chunk in _chunks(sorted(keys)):
+        rows = await session.execute(
+            select(CustomsStatusEvent.ebp_code, CustomsStatusEvent.order_no).where(
+                CustomsStatusEvent.record_key.in_(chunk), CustomsStatusEvent.order_no != ""
+            )
+        )
+        linked |= {(row.ebp_code, row.order_no) for row in rows}
+    return linked
+
+
+async def _link_export_waybills(session: AsyncSession, waybill_keys: set[str]) -> set[OrderKey]:
+    """Gives export waybills (CEB505, which name no order) the order of the export
+    inventory naming their logisticsCode + logisticsNo, as the specification links them;
+    returns the orders of those waybills."""
+    inventory = select(Inventory).where(
+        Inventory.logistics_code == Waybill.logistics_code,
+        Inventory.logistics_no == Waybill.logistics_no,
+        Inventory.ie_flag == "E",
+        Inventory.status == ACTIVE,
+    )
+    first = inventory.order_by(Inventory.id).limit(1)
+    linked: set[OrderKey] = set()
+    for chunk in _chunks(sorted(waybill_keys)):
+        await session.execute(
+            update(Waybill)
+            .where(
+                Waybill.record_key.in_(chunk),
+                Waybill.ie_flag == "E",
+                Waybill.order_no == "",
+                inventory.exists(),
+            )
+            .values(
+                ebp_code=first.with_only_columns(Inventory.ebp_code).scalar_subquery(),
+                order_no=first.with_only_columns(Inventory.order_no).scalar_subquery(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        rows = await session.execute(
+            select(Waybill.ebp_code, Waybill.order_no).where(
+                Waybill.record_key.in_(chunk), Waybill.ie_flag == "E", Waybill.order_no != ""
+            )
+        )
+        linked |= {(row.ebp_code, row.order_no) for row in rows}
+    return linked
+
+
 async def _events(session: AsyncSession, records: list[Accepted], now: datetime) -> set[OrderKey]:
     affected: set[OrderKey] = set()
     milestones = [r for r in records if r.standard_id == "cbec.logistics-status"]
@@ -307,8 +416,8 @@ async def _events(session: AsyncSession, records: list[Accepted], now: datetime)
                 "record_key": r.record_key,
                 "logistics_code": r.payload["logisticsCode"],
                 "logistics_no": r.payload["logisticsNo"],
-                "milestone": r.payload["logisticsStatus"],
-                "status_time": r.payload["statusTime"],
+                "milestone": _milestone(r)[0],
+                "status_time": _milestone(r)[1],
                 "status": CANCELLED if r.app_type == "3" else ACTIVE,
                 "declaration_id": r.declaration_id,
             }
@@ -326,18 +435,7 @@ async def _events(session: AsyncSession, records: list[Accepted], now: datetime)
         await refresh_milestones(session=session, waybill_keys=waybill_keys)
     receipts = [r for r in records if r.standard_id == "cbec.inventory-status"]
     if receipts:
-        rows = [
-            {
-                "record_key": r.record_key,
-                "ebp_code": r.payload["ebpCode"],
-                "order_no": r.payload["orderNo"],
-                "return_status": int(r.payload["returnStatus"]),
-                "return_time": r.payload["returnTime"],
-                "status": CANCELLED if r.app_type == "3" else ACTIVE,
-                "declaration_id": r.declaration_id,
-            }
-            for r, _ in _collapse(receipts)
-        ]
+        rows = [_receipt_event(r) for r, _ in _collapse(receipts)]
         statement = _insert(session, CustomsStatusEvent)
         await session.execute(
             statement.on_conflict_do_update(
@@ -346,7 +444,7 @@ async def _events(session: AsyncSession, records: list[Accepted], now: datetime)
             ),
             rows,
         )
-        affected |= {(row["ebp_code"], row["order_no"]) for row in rows}
+        affected |= {(row["ebp_code"], row["order_no"]) for row in rows if row["order_no"]}
     return affected
 
 
@@ -413,7 +511,7 @@ async def apply(
     affected: set[OrderKey] = set()
     status_only: set[OrderKey] = set()
     for record in accepted:
-        rtype = RECORD_TYPES.get(record.standard_id)
+        rtype = record_type(record.standard_id, record.major)
         if rtype is None:
             continue  # a standard the graph does not model: stored and chained only
         by_node[rtype.node].append(record)
@@ -431,6 +529,29 @@ async def apply(
         if node in _NODES:
             await _upsert_nodes(session, node, records, now)
     status_orders = await _events(session, accepted, now)
+    # 2.0.0 links: receipts named by copNo, export waybills named by their inventory.
+    new_inventories = [r.payload for r in by_node.get("inventory", [])]
+    cop_pairs = {
+        (str(p.get("agentCode")), str(p.get("copNo"))) for p in new_inventories if p.get("copNo")
+    }
+    unlinked = [r for r in by_node.get("customs_status", []) if not r.payload.get("orderNo")]
+    cop_pairs |= {
+        (str(r.payload.get("agentCode")), str(r.payload.get("copNo")))
+        for r in unlinked
+        if r.payload.get("copNo") and r.payload.get("agentCode")
+    }
+    if cop_pairs:
+        status_orders |= await _link_receipts(session, cop_pairs, {r.record_key for r in unlinked})
+    export_waybills = {
+        r.record_key for r in by_node.get("waybill", []) if not r.payload.get("orderNo")
+    }
+    export_waybills |= {
+        f"{p['logisticsCode']}|{p['logisticsNo']}"
+        for p in new_inventories
+        if p.get("ieFlag") == "E"
+    }
+    if export_waybills:
+        affected |= await _link_export_waybills(session, export_waybills)
     inventory_keys = {r.record_key for r in by_node.get("inventory", [])}
     inventory_keys |= {f"{ebp}|{order_no}" for ebp, order_no in status_orders}
     if inventory_keys:

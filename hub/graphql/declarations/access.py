@@ -99,7 +99,7 @@ async def declaration_view(info: Info, row: StoredDeclaration) -> DeclarationVie
     )
 
 
-def key_fields(standard_id: str) -> tuple[str, ...]:
+def key_fields(standard_id: str, version: str = "1.0.0") -> tuple[str, ...]:
     """The payload fields a record key is made of (none for a content-hash key)."""
-    rtype = record_type(standard_id)
+    rtype = record_type(standard_id, int(version.split(".", 1)[0]))
     return rtype.key_fields if rtype is not None else ()

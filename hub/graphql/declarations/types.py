@@ -100,7 +100,7 @@ class Declaration:
     )
     async def record_key(self, info: Info) -> str | None:
         view = await self.view(info)
-        for name in key_fields(self.row.standard_id):
+        for name in key_fields(self.row.standard_id, self.row.standard_version):
             view.readable(f"/{name}")
         return self.row.record_key
 
