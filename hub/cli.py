@@ -861,7 +861,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="messages", required=True
     )
     msg_import = messages.add_parser("import", help="declare archived CEB messages (XML files)")
-    msg_import.add_argument("files", nargs="+", metavar="FILE")
+    msg_import.add_argument(
+        "files", nargs="+", metavar="FILE", help="CEB XML message files (one message each)"
+    )
     msg_import.add_argument(
         "--as", dest="enterprise", required=True, help="the declaring enterprise's code"
     )
