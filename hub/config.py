@@ -101,6 +101,14 @@ class Settings:
     log_batch: int = 1000
     log_sequencer: bool = True
     log_max_merge_delay_seconds: int = 60
+    # The event log (README, "Events"): how often the sequencer numbers new events, how
+    # many at a time, whether this process runs one, how long events are kept, and how
+    # often a subscriber polls for events sequenced by another process.
+    events_interval_ms: int = 100
+    events_batch: int = 1000
+    events_sequencer: bool = True
+    events_retention_days: int = 30
+    events_poll_ms: int = 500
 
     @property
     def is_sqlite(self) -> bool:
@@ -209,6 +217,15 @@ class Settings:
             log_max_merge_delay_seconds=_int(
                 env, "HUB_LOG_MAX_MERGE_DELAY", cls.log_max_merge_delay_seconds, minimum=1
             ),
+            events_interval_ms=_int(
+                env, "HUB_EVENTS_INTERVAL_MS", cls.events_interval_ms, minimum=1
+            ),
+            events_batch=_int(env, "HUB_EVENTS_BATCH", cls.events_batch, minimum=1),
+            events_sequencer=_flag(env, "HUB_EVENTS_SEQUENCER", default=True),
+            events_retention_days=_int(
+                env, "HUB_EVENTS_RETENTION_DAYS", cls.events_retention_days, minimum=1
+            ),
+            events_poll_ms=_int(env, "HUB_EVENTS_POLL_MS", cls.events_poll_ms, minimum=10),
         )
 
 
