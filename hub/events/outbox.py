@@ -104,7 +104,13 @@ async def declarations_accepted(
                 app_time=str(payload.get("appTime") or "")[:14] or None,
                 declarant=declarant,
                 declaration_id=item.declaration_id,
-                detail={"appType": item.app_type},
+                detail={
+                    "appType": item.app_type,
+                    # The roles the declarant plays in its record: what it reads of it.
+                    "declarantRoles": sorted(rtype.roles_of(declarant, payload))
+                    if rtype is not None
+                    else [],
+                },
             )
         )
     await record(session=session, events=events)

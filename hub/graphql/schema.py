@@ -10,6 +10,7 @@ from hub.graphql.access.audit import AccessLogQuery
 from hub.graphql.access.consents import ConsentsMutation, ConsentsQuery
 from hub.graphql.declarations.schema import DeclarationsMutation, DeclarationsQuery
 from hub.graphql.errors import HubMaskErrors
+from hub.graphql.events import EventsSubscription
 from hub.graphql.federation import HubSchema
 from hub.graphql.limits import ExtensionFactory, schema_extensions
 from hub.graphql.log import LogQuery
@@ -40,6 +41,9 @@ MUTATIONS: tuple[type, ...] = (
 )
 
 
+SUBSCRIPTIONS: tuple[type, ...] = (EventsSubscription,)
+
+
 def build_schema(settings: Settings | None = None) -> HubSchema:
     """Builds the federation v2 schema from the domains' query and mutation classes."""
     query = merge_types("Query", QUERIES)
@@ -52,6 +56,7 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     return HubSchema(
         query=query,
         mutation=mutation,
+        subscription=merge_types("Subscription", SUBSCRIPTIONS),
         types=ENTITY_TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),

@@ -48,7 +48,8 @@ async def test_every_accepted_declaration_and_status_change_is_an_event_in_order
     assert order.record_key == f"{PLATFORM}|XZ-EV-0001"
     assert {PLATFORM, SELLER} <= set(order.enterprise_codes)
     assert order.category == "order" and accepted[1].category == "payment"
-    assert order.detail == {"appType": "1"} and order.declaration_id
+    assert order.detail == {"appType": "1", "declarantRoles": ["platform"]}
+    assert order.declaration_id
     matching = [e for e in events if e.kind == "order.matching_changed"]
     assert matching and matching[-1].detail["to"] == "MATCHED"
     assert all(e.record_key == order.record_key for e in matching)
