@@ -109,6 +109,15 @@ class Settings:
     events_sequencer: bool = True
     events_retention_days: int = 30
     events_poll_ms: int = 500
+    # Webhooks: hosts the hub may call in production (exact or `*.example.com`), how many
+    # attempts before a delivery is dead-lettered, the first retry delay (doubling each
+    # time), the request timeout, and how often this process's dispatcher looks for work.
+    webhook_allow: tuple[str, ...] = ()
+    webhook_max_attempts: int = 8
+    webhook_retry_base_ms: int = 1000
+    webhook_timeout_seconds: int = 10
+    webhook_interval_ms: int = 200
+    webhook_dispatcher: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -226,6 +235,22 @@ class Settings:
                 env, "HUB_EVENTS_RETENTION_DAYS", cls.events_retention_days, minimum=1
             ),
             events_poll_ms=_int(env, "HUB_EVENTS_POLL_MS", cls.events_poll_ms, minimum=10),
+            webhook_allow=tuple(
+                h.strip().lower() for h in env.get("HUB_WEBHOOK_ALLOW", "").split(",") if h.strip()
+            ),
+            webhook_max_attempts=_int(
+                env, "HUB_WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts, minimum=1
+            ),
+            webhook_retry_base_ms=_int(
+                env, "HUB_WEBHOOK_RETRY_BASE_MS", cls.webhook_retry_base_ms, minimum=1
+            ),
+            webhook_timeout_seconds=_int(
+                env, "HUB_WEBHOOK_TIMEOUT", cls.webhook_timeout_seconds, minimum=1
+            ),
+            webhook_interval_ms=_int(
+                env, "HUB_WEBHOOK_INTERVAL_MS", cls.webhook_interval_ms, minimum=1
+            ),
+            webhook_dispatcher=_flag(env, "HUB_WEBHOOK_DISPATCHER", default=True),
         )
 
 

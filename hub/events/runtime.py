@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.config import Settings
 from hub.events.feed import Waker
 from hub.events.sequencer import EventSequencer
+from hub.events.webhooks.dispatcher import WebhookDispatcher
 
 
 @dataclass
@@ -19,6 +20,7 @@ class EventsRuntime:
     settings: Settings
     waker: Waker = field(default_factory=Waker)
     sequencer: EventSequencer | None = None
+    webhooks: WebhookDispatcher | None = None
 
     @property
     def poll_seconds(self) -> float:
@@ -26,7 +28,7 @@ class EventsRuntime:
         return self.settings.events_poll_ms / 1000
 
     async def start(self, *, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        """Starts the sequencer (when this process runs one)."""
+        """Starts the sequencer and the webhook dispatcher (when this process runs them)."""
         if self.settings.events_sequencer:
             self.sequencer = EventSequencer(
                 session_factory=session_factory,
@@ -36,9 +38,17 @@ class EventsRuntime:
                 on_advance=self.waker.advance,
             )
             self.sequencer.start()
+        if self.settings.webhook_dispatcher:
+            self.webhooks = WebhookDispatcher(
+                session_factory=session_factory, settings=self.settings
+            )
+            self.webhooks.start()
 
     async def stop(self) -> None:
-        """Stops the sequencer (its running round completes first)."""
+        """Stops the dispatcher and the sequencer (running rounds complete first)."""
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+            self.webhooks = None
         if self.sequencer is not None:
             await self.sequencer.stop()
             self.sequencer = None

@@ -20,6 +20,7 @@ from hub.graphql.standards.schema import StandardsMutation, StandardsQuery
 from hub.graphql.stats.schema import StatsQuery
 from hub.graphql.trade.schema import ENTITY_TYPES, TradeQuery
 from hub.graphql.trusted.schema import TrustedDocumentsMutation, TrustedDocumentsQuery
+from hub.graphql.webhooks import WebhooksMutation, WebhooksQuery
 
 # The explicit list of what the API is made of; a new domain adds its classes here.
 QUERIES: tuple[type, ...] = (
@@ -32,12 +33,14 @@ QUERIES: tuple[type, ...] = (
     StatsQuery,
     TrustedDocumentsQuery,
     LogQuery,
+    WebhooksQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     StandardsMutation,
     DeclarationsMutation,
     ConsentsMutation,
     TrustedDocumentsMutation,
+    WebhooksMutation,
 )
 
 
