@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from graphql import print_ast
+from graphql import GraphQLError, print_ast
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from strawberry.asgi import GraphQL
@@ -37,6 +37,7 @@ from strawberry.types.graphql import OperationType
 from hub.access.audit_log import Operation, normalise_purpose
 from hub.auth.principal import Principal
 from hub.auth.tokens import TokenRejected
+from hub.documents import service as documents
 from hub.events import feed, stream
 from hub.events.kinds import EventKind as EventKindValue
 from hub.events.models import Event as EventRow
@@ -164,6 +165,20 @@ class _SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     access log, the limits and the rate limit apply)."""
 
     async def run_operation(self, operation: Any) -> None:
+        runtime: Runtime = self.view.runtime  # type: ignore[attr-defined]
+        if runtime.settings.trusted_documents == "required":
+            # Production allow-listing holds here too: only registered documents run.
+            async with runtime.session_factory() as session:
+                known = await documents.get_body(
+                    session=session, identifier=documents.document_id(operation.query or "")
+                )
+            if known is None:
+                error = GraphQLError(
+                    "this hub runs only registered documents (hub documents register)",
+                    extensions={"code": "TRUSTED_DOCUMENT_REQUIRED"},
+                )
+                await operation.send_initial_errors([error])
+                return
         original = self.schema.stream
 
         async def only_subscriptions(*args: Any, **kwargs: Any) -> Any:

@@ -218,3 +218,26 @@ async def test_a_bad_cursor_is_a_coded_error(
             assert response.status_code == 400, response.text
             error = response.json()["errors"][0]
             assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "INVALID_CURSOR"}
+
+
+async def test_websocket_subscriptions_obey_trusted_documents_required(
+    settings: Settings, register_client: Callable[..., Awaitable[Any]]
+) -> None:
+    import dataclasses
+    import json
+
+    import websockets
+
+    strict = dataclasses.replace(settings, trusted_documents="required")
+    async with serving(strict) as hub:
+        async with httpx.AsyncClient(base_url=hub.base_url) as http:
+            token = await actors_of(hub, http, register_client, None).reader("customs:read")
+        async with websockets.connect(hub.ws_url, subprotocols=["graphql-transport-ws"]) as ws:
+            init = {"Authorization": f"Bearer {token}"}
+            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            query = {"query": "subscription { events { cursor } }"}
+            await ws.send(json.dumps({"id": "s", "type": "subscribe", "payload": query}))
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert reply["type"] == "error", reply
+    assert reply["payload"][0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
