@@ -30,12 +30,12 @@ from hub.access.audit import AccessRecorder
 from hub.access.viewer import build_viewer
 from hub.auth.models import Client
 from hub.auth.principal import Principal
-from hub.auth.scopes import Scope
 from hub.config import Settings
 from hub.db import unit_of_work
 from hub.events import delivery, feed, lease, wire
 from hub.events.kinds import STANDARD_KINDS, EventKind
 from hub.events.models import Event, WebhookDelivery, WebhookEndpoint
+from hub.events.principals import principal_of
 from hub.events.webhooks import signing, urls
 from hub.events.webhooks.service import kinds_of
 
@@ -51,23 +51,6 @@ def backoff(*, attempts: int, base_ms: int) -> timedelta:
     """The wait before the next attempt after `attempts` failed ones (doubling, capped)."""
     seconds = base_ms / 1000 * 2 ** max(0, attempts - 1)
     return timedelta(seconds=min(seconds, MAX_BACKOFF_SECONDS))
-
-
-def principal_of(client: Client, settings: Settings) -> Principal | None:
-    """The endpoint owner as a principal, from its client row (None: disabled)."""
-    if client.disabled_at is not None:
-        return None
-    scopes = set()
-    for name in client.scopes.split():
-        with contextlib.suppress(ValueError):
-            scopes.add(Scope(name))
-    return Principal(
-        client_id=client.client_id,
-        name=client.name,
-        scopes=frozenset(scopes),
-        enterprise_code=client.enterprise_code,
-        issuer=settings.issuer,
-    )
 
 
 @dataclass(frozen=True)
