@@ -36,7 +36,8 @@ Decisions the table records (see the README section "Who may write and read a re
   inventory names is preferred (the inventory is the broker's word on which parcel it is).
 - Reads: platform and seller read everything but personal data of their orders and every
   document linked to them; the payment institution the order names reads the order header
-  and payments; the carrier of the linked waybill reads logistics and the consignee; the
+  and payments; the carrier of the waybill the order's inventory names reads logistics and
+  the consignee (a waybill alone is only its carrier's claim); the
   broker and guarantor of the linked inventory read clearance and tax, the owner goods,
   clearance and tax. Personal data is always masked for enterprises.
 """
@@ -48,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, tuple_
 
 from hub.access.policy import Category
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
@@ -362,6 +363,10 @@ RECORD_TYPES: dict[str, RecordType] = {
             change=frozenset({Role.CARRIER}),
             cancel=frozenset({Role.CARRIER}),
             links=(Link("cbec.order", _ORDER_JOIN),),
+            notes=(
+                "the order does not name its waybill: the carrier reads the order only "
+                "through the waybill the order's inventory names",
+            ),
             majors=(
                 (
                     2,
@@ -675,10 +680,15 @@ def choose_group(
     return chosen
 
 
+def _column_name(name: str) -> str:
+    """The graph column holding a payload field (`payCode` is `pay_code`)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
 def field_expression(model: Any, name: str) -> ColumnElement[Any]:
     """SQL: a payload field of a graph table, by its column where it has one (`payCode` is
     `pay_code`), else read from the stored payload."""
-    column = "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+    column = _column_name(name)
     if hasattr(model, column):
         found: ColumnElement[Any] = getattr(model, column)
         return found
@@ -772,10 +782,62 @@ def group_reads(
         return reads, frozenset()
     for entry in GROUP_ENTRIES:
         row = order if entry.on_order else documents.get(entry.standard_id)
+        if entry.standard_id in _CONFIRMED_BY_INVENTORY and not _named_by_inventory(
+            row, documents.get("cbec.inventory")
+        ):
+            continue
         if row is not None and party_value(entry.party, row) == code:
             reads = reads | entry.party.reads
             roles.add(entry.party.role)
     return reads, frozenset(roles)
+
+
+# A waybill names its order, but the order does not name its waybill: any carrier could
+# file a waybill against an order number it guessed, before the real one. A carrier
+# therefore reads the order only through the waybill the order's inventory names (the
+# broker's word on which parcel it is), never through its own claim alone.
+_CONFIRMED_BY_INVENTORY = frozenset({"cbec.waybill"})
+
+
+def _named_by_inventory(waybill: Any, inventory: Any) -> bool:
+    """True when the inventory names this waybill (logisticsCode + logisticsNo)."""
+    if waybill is None or inventory is None:
+        return False
+    link = RECORD_TYPES["cbec.inventory"].link_to("cbec.waybill")
+    assert link is not None
+    return all(
+        _field_of(inventory, own) not in (None, "")
+        and _field_of(inventory, own) == _field_of(waybill, theirs)
+        for own, theirs in link.join
+    )
+
+
+def _field_of(row: Any, name: str) -> Any:
+    """A payload field of a stored row: its column where it has one, else its payload."""
+    column = _column_name(name)
+    if hasattr(type(row), column):
+        return getattr(row, column)
+    return (getattr(row, "payload", None) or {}).get(name)
+
+
+def _confirmed_clause(
+    standard_id: str, model: Any, models: Mapping[str, Any]
+) -> ColumnElement[bool]:
+    """SQL: the document rows of `standard_id` the order's inventory names (see above)."""
+    if standard_id not in _CONFIRMED_BY_INVENTORY:
+        return true()
+    inventory = models["cbec.inventory"]
+    link = RECORD_TYPES["cbec.inventory"].link_to("cbec.waybill")
+    assert link is not None
+    return exists().where(
+        inventory.status == "ACTIVE",
+        inventory.ebp_code == model.ebp_code,
+        inventory.order_no == model.order_no,
+        *(
+            field_expression(inventory, own) == field_expression(model, theirs)
+            for own, theirs in link.join
+        ),
+    )
 
 
 def group_clause(order_model: Any, code: Any, models: Mapping[str, Any]) -> ColumnElement[bool]:
@@ -792,7 +854,9 @@ def group_clause(order_model: Any, code: Any, models: Mapping[str, Any]) -> Colu
     for standard_id, parties in by_document.items():
         model = models[standard_id]
         linked = select(model.ebp_code, model.order_no).where(
-            model.status == "ACTIVE", or_(*(party_expression(p, model) == code for p in parties))
+            model.status == "ACTIVE",
+            or_(*(party_expression(p, model) == code for p in parties)),
+            _confirmed_clause(standard_id, model, models),
         )
         clauses.append(tuple_(order_model.ebp_code, order_model.order_no).in_(linked))
     return or_(*clauses) if clauses else false()
@@ -804,6 +868,10 @@ def group_codes(order: Any, documents: Mapping[str, Any | None]) -> list[str]:
     codes: dict[str, None] = {}
     for entry in GROUP_ENTRIES:
         row = order if entry.on_order else documents.get(entry.standard_id)
+        if entry.standard_id in _CONFIRMED_BY_INVENTORY and not _named_by_inventory(
+            row, documents.get("cbec.inventory")
+        ):
+            continue
         if row is not None and (value := party_value(entry.party, row)):
             codes[value] = None
     return list(codes)

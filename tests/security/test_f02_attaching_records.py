@@ -129,6 +129,36 @@ async def test_an_early_rival_waybill_loses_its_order_once_the_inventory_names_t
     assert carrier_view["data"]["order"]["waybill"]["logisticsNo"] == docs["waybill"]["logisticsNo"]
 
 
+async def test_a_rival_waybill_filed_before_the_inventory_reads_nothing_of_the_order(
+    hub_actors: Actors,
+) -> None:
+    """A waybill names its order but the order does not name its waybill: a rival carrier
+    that files first, for an order number it guessed, must not read that order (its
+    logistics, its masked consignee) or see its reads, until the inventory decides."""
+    docs = import_set("XZ-F02-0007")
+    rival = docs["waybill"] | {"logisticsCode": OTHER_CARRIER, "logisticsNo": "RIVAL-0007"}
+    await hub_actors.file_all(docs, "order", "payment")
+    assert codes(await hub_actors.declare("cbec.waybill", rival, as_=OTHER_CARRIER)) == []
+    variables = {"ebp": PLATFORM, "no": "XZ-F02-0007"}
+
+    before = await hub_actors.query(OWN_VIEW, as_=OTHER_CARRIER, variables=variables)
+    assert before["data"]["order"] is None
+    listed = await hub_actors.query(
+        "{ orders(first: 50) { edges { node { orderNo consignee } } } }", as_=OTHER_CARRIER
+    )
+    assert listed["data"]["orders"]["edges"] == []
+
+    # The real carrier, too, reads the order once the inventory names its waybill.
+    await hub_actors.file_all(docs, "waybill")
+    early = await hub_actors.query(OWN_VIEW, as_=CARRIER, variables=variables)
+    assert early["data"]["order"] is None
+    await hub_actors.file_all(docs, "inventory")
+    confirmed = await hub_actors.query(OWN_VIEW, as_=CARRIER, variables=variables)
+    assert confirmed["data"]["order"]["waybill"]["logisticsNo"] == docs["waybill"]["logisticsNo"]
+    rival_after = await hub_actors.query(OWN_VIEW, as_=OTHER_CARRIER, variables=variables)
+    assert rival_after["data"]["order"] is None
+
+
 async def test_an_inventory_naming_the_waybill_of_another_order_is_refused(
     hub_actors: Actors,
 ) -> None:
