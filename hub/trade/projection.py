@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, null, select, update
+from sqlalchemy import bindparam, case, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -157,7 +157,8 @@ def _receipt_row(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _waybill_row(p: Mapping[str, Any]) -> dict[str, Any]:
-    # An export waybill (CEB505, 2.0.0) names no order: its inventory links it later.
+    # A 2.0.0 waybill names no platform (CEB511) or no order at all (CEB505): its
+    # inventory links it later (`_link_waybills`).
     return {
         "logistics_code": p["logisticsCode"],
         "logistics_no": p["logisticsNo"],
@@ -371,27 +372,25 @@ async def _link_receipts(
     return linked
 
 
-async def _link_export_waybills(session: AsyncSession, waybill_keys: set[str]) -> set[OrderKey]:
-    """Gives export waybills (CEB505, which name no order) the order of the export
-    inventory naming their logisticsCode + logisticsNo, as the specification links them;
-    returns the orders of those waybills."""
+async def _link_waybills(session: AsyncSession, waybill_keys: set[str]) -> set[OrderKey]:
+    """Gives waybills that name no platform the order of the inventory naming their
+    logisticsCode + logisticsNo, as the specification links them: an export waybill
+    (CEB505) names no order at all, an import one (CEB511, 2.0.0) its orderNo but no
+    ebpCode, and then only an inventory of that orderNo links it (a broker cannot pull a
+    stranger's parcel into its order). Returns the orders of those waybills."""
     inventory = select(Inventory).where(
         Inventory.logistics_code == Waybill.logistics_code,
         Inventory.logistics_no == Waybill.logistics_no,
-        Inventory.ie_flag == "E",
+        Inventory.ie_flag == Waybill.ie_flag,
         Inventory.status == ACTIVE,
+        or_(Waybill.order_no == "", Inventory.order_no == Waybill.order_no),
     )
     first = inventory.order_by(Inventory.id).limit(1)
     linked: set[OrderKey] = set()
     for chunk in _chunks(sorted(waybill_keys)):
         await session.execute(
             update(Waybill)
-            .where(
-                Waybill.record_key.in_(chunk),
-                Waybill.ie_flag == "E",
-                Waybill.order_no == "",
-                inventory.exists(),
-            )
+            .where(Waybill.record_key.in_(chunk), Waybill.ebp_code == "", inventory.exists())
             .values(
                 ebp_code=first.with_only_columns(Inventory.ebp_code).scalar_subquery(),
                 order_no=first.with_only_columns(Inventory.order_no).scalar_subquery(),
@@ -400,7 +399,7 @@ async def _link_export_waybills(session: AsyncSession, waybill_keys: set[str]) -
         )
         rows = await session.execute(
             select(Waybill.ebp_code, Waybill.order_no).where(
-                Waybill.record_key.in_(chunk), Waybill.ie_flag == "E", Waybill.order_no != ""
+                Waybill.record_key.in_(chunk), Waybill.ebp_code != "", Waybill.order_no != ""
             )
         )
         linked |= {(row.ebp_code, row.order_no) for row in rows}
@@ -541,17 +540,17 @@ async def apply(
         if r.payload.get("copNo") and r.payload.get("agentCode")
     }
     if cop_pairs:
-        status_orders |= await _link_receipts(session, cop_pairs, {r.record_key for r in unlinked})
-    export_waybills = {
-        r.record_key for r in by_node.get("waybill", []) if not r.payload.get("orderNo")
+        receipt_orders = await _link_receipts(session, cop_pairs, {r.record_key for r in unlinked})
+        # Receipts that found their order only now count for it like any other receipt.
+        status_orders |= receipt_orders
+        status_only |= receipt_orders
+    # Waybills naming no platform (505; 511 in 2.0.0) are linked through their inventory.
+    unlinked_waybills = {
+        r.record_key for r in by_node.get("waybill", []) if not r.payload.get("ebpCode")
     }
-    export_waybills |= {
-        f"{p['logisticsCode']}|{p['logisticsNo']}"
-        for p in new_inventories
-        if p.get("ieFlag") == "E"
-    }
-    if export_waybills:
-        affected |= await _link_export_waybills(session, export_waybills)
+    unlinked_waybills |= {f"{p['logisticsCode']}|{p['logisticsNo']}" for p in new_inventories}
+    if unlinked_waybills:
+        affected |= await _link_waybills(session, unlinked_waybills)
     inventory_keys = {r.record_key for r in by_node.get("inventory", [])}
     inventory_keys |= {f"{ebp}|{order_no}" for ebp, order_no in status_orders}
     if inventory_keys:
