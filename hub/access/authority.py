@@ -187,6 +187,8 @@ class RecordType:
     # 2.0.0 follows the CEB 2022-05 specification, whose records are keyed differently
     # (622 by copNo / preNo / invtNo, 513 by logisticsTime, 403 by its order).
     majors: tuple[tuple[int, Mapping[str, Any]], ...] = ()
+    # Said with RECORD_EXISTS: why a second record under the same key is refused.
+    exists_hint: str | None = None
 
     def for_major(self, major: int) -> RecordType:
         """The record type as one major version of its standard shapes the record."""
@@ -362,6 +364,17 @@ RECORD_TYPES: dict[str, RecordType] = {
             change=frozenset({Role.CARRIER}),
             cancel=frozenset({Role.CARRIER}),
             links=(Link("cbec.order", _ORDER_JOIN),),
+            notes=(
+                "one waybill number is one parcel of one order: the specification keeps a "
+                "carrier's logisticsNo unique for six months, packNo is 1 and receipts "
+                "(512/506) and statuses (513) name the waybill by logisticsCode + "
+                "logisticsNo alone",
+            ),
+            exists_hint=(
+                "a carrier's waybill number is one parcel of one order and is not reused "
+                "within six months (CEB511/505 logisticsNo); to reuse an old number, "
+                "cancel the stored waybill with appType 3 first"
+            ),
             majors=(
                 (
                     2,
