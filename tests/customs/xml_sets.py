@@ -397,3 +397,170 @@ SENDER_FIELD = {
     "CEB622": "agentCode",
     "CEB604": "agentCode",
 }
+
+
+# --- what follows an order's clearance ----------------------------------------------------------
+
+
+def cancellation(docs: dict[str, Record], **values: Any) -> Record:
+    """A 623 of the import set's inventory, by its broker."""
+    inventory = docs["CEB621"]
+    fields = ("orderNo", "ebpCode", "ebpName", "ebcCode", "ebcName", "logisticsNo")
+    fields += ("logisticsCode", "logisticsName", "copNo", "agentCode", "agentName")
+    fields += ("buyerIdType", "buyerIdNumber", "buyerName", "buyerTelephone")
+    return {
+        "guid": str(uuid.uuid4()).upper(),
+        "appTime": "20240305100000",
+        "appStatus": "2",
+        **{f: inventory[f] for f in fields},
+        "preNo": docs["CEB622"]["preNo"],
+        "invtNo": docs["CEB622"]["invtNo"],
+        "reason": "消费者取消订单",
+        **values,
+    }
+
+
+def goods_return(docs: dict[str, Record], lines: list[tuple[int, str]], **values: Any) -> Record:
+    """A 625 of the import set's inventory: (gnum, qty returned) per line."""
+    head = cancellation(docs) | {"copNo": f"R{docs['CEB621']['copNo']}"[:20], "reason": "退货"}
+    head.pop("preNo")
+    by_gnum = {line["gnum"]: line for line in docs["CEB621"]["items"]}
+    items = [
+        {
+            "gnum": gnum,
+            "gcode": by_gnum[gnum]["gcode"],
+            "gname": by_gnum[gnum]["gname"],
+            "qty": qty,
+            "unit": "007",
+        }
+        for gnum, qty in lines
+    ]
+    return {**head, "items": items, **values}
+
+
+def tax_bill(docs: dict[str, Record], *, vat: str, **values: Any) -> Record:
+    """An 816 of the import set's inventory: no duty, no consumption tax, this VAT, split
+    over the lines in proportion to their value."""
+    inventory = docs["CEB621"]
+    lines = inventory["items"]
+    total = sum((Decimal(line["totalPrice"]) for line in lines), Decimal(0))
+    items = [
+        {
+            "gnum": line["gnum"],
+            "gcode": line["gcode"],
+            "taxPrice": line["totalPrice"],
+            "customsTax": "0",
+            "valueAddedTax": str(
+                (Decimal(vat) * Decimal(line["totalPrice"]) / total).quantize(Decimal("0.01"))
+            ),
+            "consumptionTax": "0",
+        }
+        for line in lines
+    ]
+    return {
+        "guid": str(uuid.uuid4()).upper(),
+        "returnTime": "20240301160000000",
+        "invtNo": docs["CEB622"]["invtNo"],
+        "taxNo": f"T{docs['CEB622']['invtNo']}",
+        "customsTax": "0",
+        "valueAddedTax": vat,
+        "consumptionTax": "0",
+        "status": "1",
+        "assureCode": inventory["assureCode"],
+        "ebcCode": inventory["ebcCode"],
+        "logisticsCode": inventory["logisticsCode"],
+        "agentCode": inventory["agentCode"],
+        "customsCode": "3700",
+        "items": items,
+        **values,
+    }
+
+
+def summary_result(docs: dict[str, Record], entry_id: str, **values: Any) -> Record:
+    """A 792 of the export set's inventory, summed into customs declaration `entry_id`."""
+    inventory, release = docs["CEB603"], docs["CEB604"]
+    return {
+        "guid": str(uuid.uuid4()).upper(),
+        "customsCode": "1500",
+        "sumNo": _numbered("S", inventory["orderNo"]),
+        "opDate": "20240310100000000",
+        "declSeqNo": _numbered("D", inventory["orderNo"]),
+        "entryId": entry_id,
+        "decState": "10",
+        "agentCode": inventory["agentCode"],
+        "agentName": inventory["agentName"],
+        "ebcCode": inventory["ebcCode"],
+        "ebcName": inventory["ebcName"],
+        "declAgentCode": inventory["agentCode"],
+        "declAgentName": inventory["agentName"],
+        "grossWeight": "80.25",
+        "netWeight": "70.25",
+        "msgCount": 1,
+        "msgSeqNo": 1,
+        "items": [
+            {
+                "invtNo": release["invtNo"],
+                "logisticsNo": inventory["logisticsNo"],
+                "gseqno": 1,
+                "gnum": line["gnum"],
+                "gcode": line["gcode"],
+            }
+            for line in inventory["items"]
+        ],
+        **values,
+    }
+
+
+def departure(docs: dict[str, Record], **values: Any) -> Record:
+    """A 509 listing the export set's waybill."""
+    waybill = docs["CEB505"]
+    return {
+        "guid": str(uuid.uuid4()).upper(),
+        "appTime": "20240309080000",
+        "customsCode": "1500",
+        "copNo": f"D{waybill['logisticsNo']}"[:30],
+        "logisticsCode": waybill["logisticsCode"],
+        "logisticsName": waybill["logisticsName"],
+        "trafMode": "5",
+        "voyageNo": "CA1234",
+        "billNo": "999-12345675",
+        "leaveTime": "20240309093000",
+        "msgCount": 1,
+        "msgSeqNo": 1,
+        "items": [{"gnum": 1, "totalPackageNo": "P1", "logisticsNo": waybill["logisticsNo"]}],
+        **values,
+    }
+
+
+def arrival(docs: dict[str, Record], **values: Any) -> Record:
+    """A 507 listing the export set's waybill at the supervision site."""
+    waybill = docs["CEB505"]
+    return {
+        "guid": str(uuid.uuid4()).upper(),
+        "appTime": "20240308180000",
+        "customsCode": "1500",
+        "copNo": f"A{waybill['logisticsNo']}"[:30],
+        "operatorCode": "3301960008",
+        "operatorName": "测试监管场所",
+        "ieFlag": "E",
+        "trafMode": "4",
+        "billNo": "999-12345675",
+        "domesticTrafNo": "苏C12345",
+        "logisticsCode": waybill["logisticsCode"],
+        "logisticsName": waybill["logisticsName"],
+        "msgCount": 1,
+        "msgSeqNo": 1,
+        "items": [{"gnum": 1, "logisticsNo": waybill["logisticsNo"]}],
+        **values,
+    }
+
+
+SENDER_FIELD |= {
+    "CEB623": "agentCode",
+    "CEB625": "agentCode",
+    "CEB816": "agentCode",
+    "CEB792": "agentCode",
+    "CEB701": "agentCode",
+    "CEB507": "logisticsCode",
+    "CEB509": "logisticsCode",
+}
