@@ -125,6 +125,62 @@ COVERED = (
         ),
         discriminator="ieFlag",
     ),
+    Covered(
+        "cbec.inventory-cancel",
+        "Inventory cancellation 2.0.0 (CEB623, 2022-05)",
+        "The broker's application to withdraw an import inventory customs accepted "
+        "(撤销申请单), naming it by ebpCode + orderNo and its invtNo. While it stands, the "
+        "inventory no longer counts toward the buyer's annual quota. "
+        "Key: ebpCode + orderNo + invtNo.",
+        (Variant("623", "import.xsd", "3.11.4 撤销申请单报文描述"),),
+    ),
+    Covered(
+        "cbec.inventory-return",
+        "Inventory return 2.0.0 (CEB625, 2022-05)",
+        "The broker's return application (退货申请单) for goods of an import inventory, "
+        "line by line with the quantity returned (at most the inventory's). The returned "
+        "share of the dutiable value gives annual quota back. Key: ebpCode + orderNo + copNo.",
+        (Variant("625", "import.xsd", "3.13.4 退货申请单报文描述"),),
+    ),
+    Covered(
+        "cbec.arrival",
+        "Arrival list 2.0.0 (CEB507, 2022-05)",
+        "The carrier's arrival list (运抵单): export waybills that reached the customs "
+        "supervision site, with their own head (site operator, bill of lading, vehicle). "
+        "Key: logisticsCode + copNo + msgSeqNo.",
+        (Variant("507", "export.xsd", "2.7.4 运抵单报文描述"),),
+    ),
+    Covered(
+        "cbec.departure",
+        "Departure list 2.0.0 (CEB509, 2022-05)",
+        "The carrier's departure list (离境单): export waybills that left the country, with "
+        "their own head (means of transport, voyage, bill of lading, leaveTime): the "
+        "departure evidence export tax refunds rest on. Key: logisticsCode + copNo + msgSeqNo.",
+        (Variant("509", "export.xsd", "2.9.4 离境单报文描述"),),
+    ),
+    Covered(
+        "cbec.summary-apply",
+        "Summary application 2.0.0 (CEB701, 2022-05)",
+        "The broker's application (汇总申请单) to sum export inventories up into one "
+        "customs declaration, listing them by invtNo. Key: agentCode + copNo + msgSeqNo.",
+        (Variant("701", "export.xsd", "2.21.4 汇总申请单报文描述"),),
+    ),
+    Covered(
+        "cbec.summary-result",
+        "Summary result 2.0.0 (CEB792, 2022-05)",
+        "Customs' summary result (汇总结果单), relayed by the broker: the customs declaration "
+        "(entryId) the listed inventories were summed into, the link export tax refunds "
+        "need. Key: agentCode + sumNo + msgSeqNo.",
+        (Variant("792", "export.xsd", "2.23.4 汇总结果单报文描述"),),
+    ),
+    Covered(
+        "cbec.tax-bill",
+        "Electronic tax bill 2.0.0 (CEB816, 2022-05)",
+        "Customs' electronic tax bill (电子税单) of an import inventory (by invtNo), relayed "
+        "by the broker or the guarantor: the tax customs assessed, in total and per line. "
+        "Key: invtNo + taxNo + returnTime + status.",
+        (Variant("816", "import.xsd", "3.17.4 电子税单报文描述"),),
+    ),
 )
 
 # --- data categories: the one table ------------------------------------------------------
@@ -139,12 +195,22 @@ DOCUMENT_CATEGORY = {
     "cbec.logistics-status": "logistics",
     "cbec.inventory": "clearance",
     "cbec.inventory-status": "clearance",
+    "cbec.inventory-cancel": "clearance",
+    "cbec.inventory-return": "clearance",
+    "cbec.arrival": "logistics",
+    "cbec.departure": "logistics",
+    "cbec.summary-apply": "clearance",
+    "cbec.summary-result": "clearance",
+    "cbec.tax-bill": "tax",
 }
 _BUYER = dict.fromkeys(
     ("buyerRegNo", "buyerName", "buyerTelephone", "buyerIdType", "buyerIdNumber"), "personal"
 )
 _CONSIGNEE = dict.fromkeys(
     ("consignee", "consigneeTelephone", "consigneeAddress", "consigneeDistrict"), "personal"
+)
+_LIST_OF_WAYBILLS = dict.fromkeys(
+    ("items.gnum", "items.logisticsNo", "items.totalPackageNo", "items.note"), "logistics"
 )
 _LINE_MONEY = {"items.price": "order", "items.totalPrice": "order", "items.currency": "order"}
 FIELD_CATEGORY: dict[str, dict[str, str]] = {
@@ -178,6 +244,18 @@ FIELD_CATEGORY: dict[str, dict[str, str]] = {
         "items": "goods",
     },
     "cbec.inventory-status": {},
+    "cbec.inventory-cancel": dict(_BUYER),
+    "cbec.inventory-return": {**_BUYER, "items": "goods"},
+    # The lines of an arrival or departure list are waybill numbers, not goods.
+    "cbec.arrival": {"items": "logistics", **_LIST_OF_WAYBILLS},
+    "cbec.departure": {"items": "logistics", **_LIST_OF_WAYBILLS},
+    "cbec.summary-apply": {"items": "clearance", "items.invtNo": "clearance"},
+    "cbec.summary-result": {
+        "items": "clearance",
+        **dict.fromkeys(("items.invtNo", "items.gseqno", "items.gnum"), "clearance"),
+        "items.logisticsNo": "logistics",
+    },
+    "cbec.tax-bill": {"invtNo": "clearance", "items": "tax", "items.gnum": "tax"},
 }
 
 # --- what the PDF's notes say beyond the XSD -----------------------------------------------
@@ -206,6 +284,9 @@ ENUMS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
         "一般出口填 9610，特殊区域出口填 1210，B2B 出口填 9710，出口海关仓填 9810",
     ),
     ("*", "statisticsFlag"): (("A", "B"), "A-简化申报;B-汇总申报"),
+    ("507", "ieFlag"): (("I", "E"), "进出口标记-I进口/E出口"),
+    ("701", "summaryFlag"): (("1", "2"), "1:按收发货人单一汇总，2:按收发货人和生产销售单位汇总"),
+    ("816", "status"): (("1", "2", "3"), "税单状态 1-已生成，2-已汇总 3-作废"),
     ("*", "fFlag"): (("1", "2", "3"), "1-率，2-单价，3-总价"),
     ("*", "iFlag"): (("1", "2", "3"), "1-率，2-单价，3-总价"),
 }
@@ -225,6 +306,10 @@ PATTERNS: dict[str, tuple[str, str]] = {
     "accountingDate": ("^[0-9]{14}$", "YYYYMMDDhhmmss"),
     "logisticsTime": ("^[0-9]{14}$", "YYYYMMDDhhmmss"),
     "returnTime": ("^[0-9]{17}$", "YYYYMMDDhhmmssSSS"),
+    "opDate": ("^[0-9]{17}$", "YYYYMMDDhhmmssSSS"),
+    "leaveTime": ("^[0-9]{14}$", "YYYYMMDDhhmmss"),
+    "startTime": ("^[0-9]{14}$", "YYYYMMDDhhmmss"),
+    "endTime": ("^[0-9]{14}$", "YYYYMMDDhhmmss"),
     "declTime": ("^[0-9]{8}$", "YYYYMMDD"),
     "ieDate": ("^[0-9]{8}$", "YYYYMMDD"),
     "customsCode": ("^[0-9]{4}$", "a 4-digit customs (关区) code"),
@@ -461,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         stale.append(path)
         if not args.check:
+            path.parent.mkdir(exist_ok=True)
             path.write_text(text, encoding="utf-8")
     for path in stale:
         verb = "out of date" if args.check else "written"

@@ -31,6 +31,7 @@ from hub.graphql.documents import parse_document
 MAX_PURPOSE = 500  # the width of access_events.purpose
 MAX_OPERATION_NAME = 200  # the width of access_events.operation_name
 MAX_CONFIDENTIAL_YEARS = 10  # the furthest disclosure date a department may set
+PURPOSE_HEADER = "Hub-Purpose"  # the stated purpose of a read
 CONFIDENTIAL_HEADER = "Hub-Confidential"  # the legal basis of a confidential read
 DISCLOSE_AFTER_HEADER = "Hub-Disclose-After"  # YYYY-MM-DD: when its subjects may see it
 

@@ -68,6 +68,7 @@ class Role(StrEnum):
     BROKER = "broker"  # customs declaration agent, the declaring enterprise (agentCode)
     GUARANTOR = "guarantor"  # bears the withheld tax (assureCode)
     OWNER = "owner"  # owner of the exported goods (ownerCode)
+    OPERATOR = "operator"  # operator of the customs supervision site (operatorCode)
 
 
 class Action(StrEnum):
@@ -188,6 +189,8 @@ class RecordType:
     # 2.0.0 follows the CEB 2022-05 specification, whose records are keyed differently
     # (622 by copNo / preNo / invtNo, 513 by logisticsTime, 403 by its order).
     majors: tuple[tuple[int, Mapping[str, Any]], ...] = ()
+    # Said with RECORD_EXISTS: why a second record under the same key is refused.
+    exists_hint: str | None = None
 
     def for_major(self, major: int) -> RecordType:
         """The record type as one major version of its standard shapes the record."""
@@ -263,6 +266,28 @@ _OWNS_GOODS = Reads(frozenset({C.REGISTRATION, C.GOODS, C.CLEARANCE, C.TAX}))
 _OWN_PAYMENT = Reads(frozenset({C.REGISTRATION, C.PAYMENT}), _PAYER)
 _DECLARED = Reads(frozenset({C.REGISTRATION, C.CLEARANCE}))
 _NAMED_ONLY = NOTHING  # named for a link, reads nothing through this record
+_SITE = Reads(frozenset({C.REGISTRATION, C.LOGISTICS}))  # a site operator: the parcels
+# A request on an inventory (623 / 625) names the inventory's parties; only the broker that
+# declared the inventory may make it count (the graph links it only where they agree).
+_ON_INVENTORY = (
+    Link(
+        "cbec.inventory",
+        _ORDER_JOIN,
+        (
+            ("agentCode", "agentCode"),
+            ("ebcCode", "ebcCode"),
+            ("logisticsCode", "logisticsCode"),
+            ("logisticsNo", "logisticsNo"),
+        ),
+    ),
+)
+_INVENTORY_PARTIES = (
+    Party(Role.BROKER, "agentCode", _STANDS_FOR, "agent_code"),
+    Party(Role.PLATFORM, "ebpCode", EVERYTHING, "ebp_code"),
+    Party(Role.SELLER, "ebcCode", EVERYTHING),
+    Party(Role.CARRIER, "logisticsCode", _NAMED_ONLY),
+)
+_BROKER_ONLY = frozenset({Role.BROKER})
 
 RECORD_TYPES: dict[str, RecordType] = {
     t.standard_id: t
@@ -366,6 +391,15 @@ RECORD_TYPES: dict[str, RecordType] = {
             notes=(
                 "the order does not name its waybill: the carrier reads the order only "
                 "through the waybill the order's inventory names",
+                "one waybill number is one parcel of one order: the specification keeps a "
+                "carrier's logisticsNo unique for six months, packNo is 1 and receipts "
+                "(512/506) and statuses (513) name the waybill by logisticsCode + "
+                "logisticsNo alone",
+            ),
+            exists_hint=(
+                "a carrier's waybill number is one parcel of one order and is not reused "
+                "within six months (CEB511/505 logisticsNo); to reuse an old number, "
+                "cancel the stored waybill with appType 3 first"
             ),
             majors=(
                 (
@@ -480,6 +514,142 @@ RECORD_TYPES: dict[str, RecordType] = {
                         ),
                     },
                 ),
+            ),
+        ),
+        RecordType(
+            "cbec.inventory-cancel",
+            "inventory cancellation (623)",
+            ("ebpCode", "orderNo", "invtNo"),
+            _ORDER,
+            "inventory_request",
+            parties=_INVENTORY_PARTIES,
+            create=_BROKER_ONLY,
+            change=_BROKER_ONLY,
+            cancel=_BROKER_ONLY,
+            links=_ON_INVENTORY,
+            notes=("while it stands, the inventory counts for no buyer's annual quota",),
+        ),
+        RecordType(
+            "cbec.inventory-return",
+            "inventory return (625)",
+            ("ebpCode", "orderNo", "copNo"),
+            _ORDER,
+            "inventory_request",
+            parties=_INVENTORY_PARTIES,
+            create=_BROKER_ONLY,
+            change=_BROKER_ONLY,
+            cancel=_BROKER_ONLY,
+            links=_ON_INVENTORY,
+            notes=("the returned share of the dutiable value gives annual quota back",),
+        ),
+        RecordType(
+            "cbec.arrival",
+            "arrival list (507)",
+            ("logisticsCode", "copNo", "msgSeqNo"),
+            None,
+            "passage",
+            parties=(
+                Party(Role.CARRIER, "logisticsCode", _CARRIES),
+                Party(Role.OPERATOR, "operatorCode", _SITE),
+            ),
+            create=frozenset({Role.CARRIER}),
+            change=frozenset({Role.CARRIER}),
+            cancel=frozenset({Role.CARRIER}),
+            links=(
+                Link(
+                    "cbec.waybill",
+                    (("logisticsCode", "logisticsCode"), ("items.logisticsNo", "logisticsNo")),
+                ),
+            ),
+            notes=("each listed logisticsNo is a waybill of the carrier the list names",),
+        ),
+        RecordType(
+            "cbec.departure",
+            "departure list (509)",
+            ("logisticsCode", "copNo", "msgSeqNo"),
+            None,
+            "passage",
+            parties=(Party(Role.CARRIER, "logisticsCode", _CARRIES),),
+            create=frozenset({Role.CARRIER}),
+            change=frozenset({Role.CARRIER}),
+            cancel=frozenset({Role.CARRIER}),
+            links=(
+                Link(
+                    "cbec.waybill",
+                    (("logisticsCode", "logisticsCode"), ("items.logisticsNo", "logisticsNo")),
+                ),
+            ),
+            notes=("the departure evidence is kept on each listed waybill of the carrier",),
+        ),
+        RecordType(
+            "cbec.summary-apply",
+            "summary application (701)",
+            ("agentCode", "copNo", "msgSeqNo"),
+            None,
+            "summary",
+            parties=(
+                Party(Role.BROKER, "agentCode", _DECLARED, "agent_code"),
+                Party(Role.SELLER, "ebcCode", EVERYTHING, "ebc_code"),
+            ),
+            create=_BROKER_ONLY,
+            change=_BROKER_ONLY,
+            cancel=_BROKER_ONLY,
+        ),
+        RecordType(
+            "cbec.summary-result",
+            "summary result (792)",
+            ("agentCode", "sumNo", "msgSeqNo"),
+            None,
+            "summary",
+            parties=(
+                Party(Role.BROKER, "agentCode", _DECLARED, "agent_code"),
+                Party(Role.SELLER, "ebcCode", EVERYTHING, "ebc_code"),
+            ),
+            create=_BROKER_ONLY,
+            change=_BROKER_ONLY,
+            cancel=_BROKER_ONLY,
+            links=(
+                Link(
+                    "cbec.inventory",
+                    (("invtNo", "invtNo"),),
+                    (("agentCode", "agentCode"), ("ebcCode", "ebcCode")),
+                ),
+            ),
+            notes=(
+                "customs answers the broker that applied: only it relays; an inventory "
+                "gains the entryId only where it names the same broker and seller",
+            ),
+        ),
+        RecordType(
+            "cbec.tax-bill",
+            "electronic tax bill (816)",
+            ("invtNo", "taxNo", "returnTime", "status"),
+            None,
+            "tax_bill",
+            parties=(
+                Party(Role.BROKER, "agentCode", _STANDS_FOR, "agent_code"),
+                Party(Role.GUARANTOR, "assureCode", _STANDS_FOR, "assure_code"),
+                Party(Role.SELLER, "ebcCode", EVERYTHING, "ebc_code"),
+                Party(Role.CARRIER, "logisticsCode", _NAMED_ONLY),
+            ),
+            create=frozenset({Role.BROKER, Role.GUARANTOR}),
+            change=frozenset({Role.BROKER, Role.GUARANTOR}),
+            cancel=frozenset({Role.BROKER, Role.GUARANTOR}),
+            links=(
+                Link(
+                    "cbec.inventory",
+                    (("invtNo", "invtNo"),),
+                    (
+                        ("agentCode", "agentCode"),
+                        ("assureCode", "assureCode"),
+                        ("ebcCode", "ebcCode"),
+                        ("logisticsCode", "logisticsCode"),
+                    ),
+                ),
+            ),
+            notes=(
+                "customs sends the bill to the broker and the guarantor (who bears the "
+                "tax): either relays it; it is shown on the inventory naming the same parties",
             ),
         ),
     )

@@ -432,18 +432,19 @@ def _authority_issue(
     return None
 
 
-def _record_exists() -> DeclarationIssue:
-    return DeclarationIssue(
-        DeclarationErrorCode.RECORD_EXISTS,
-        "this record exists already: declare a change with appType 2",
-        "/appType",
-    )
+def _record_exists(rtype: authority.RecordType | None) -> DeclarationIssue:
+    message = "this record exists already: declare a change with appType 2"
+    if rtype is not None and rtype.exists_hint:
+        message += f" ({rtype.exists_hint})"
+    return DeclarationIssue(DeclarationErrorCode.RECORD_EXISTS, message, "/appType")
 
 
-def _lifecycle_issue(app_type: str, latest: _Latest | None) -> DeclarationIssue | None:
+def _lifecycle_issue(
+    app_type: str, latest: _Latest | None, rtype: authority.RecordType | None = None
+) -> DeclarationIssue | None:
     if app_type == "1":
         if latest is not None and latest.active:
-            return _record_exists()
+            return _record_exists(rtype)
         return None
     if latest is None:
         return DeclarationIssue(
@@ -538,7 +539,7 @@ async def declare_batch(
             )
             continue
         record = (standard_id, candidate.record_key)
-        issue = _lifecycle_issue(candidate.app_type, latest.get(record))
+        issue = _lifecycle_issue(candidate.app_type, latest.get(record), candidate.rtype)
         issue = issue or _authority_issue(candidate, declarant, latest)
         if issue is not None:
             results.append(ItemResult(errors=(issue,), warnings=candidate.warnings))

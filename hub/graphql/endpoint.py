@@ -52,7 +52,7 @@ from hub.runtime import Runtime
 
 log = logging.getLogger("hub.graphql")
 
-PURPOSE_HEADER = "Hub-Purpose"
+PURPOSE_HEADER = audit_log.PURPOSE_HEADER
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 

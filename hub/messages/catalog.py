@@ -106,5 +106,14 @@ _TYPES = (
         "cbec.inventory-status@2.0.0",
         {"ieFlag": "E"},
     ),
+    # Applications whose receipts (624/626, 508/510, 702) carry numbers only the e-port
+    # assigns, and customs' own messages (792, 816) that the enterprise relays: no receipt.
+    MessageType("CEB623Message", "import.xsd", "InvtCancel", "cbec.inventory-cancel@2.0.0"),
+    MessageType("CEB625Message", "import.xsd", "InvtRefund", "cbec.inventory-return@2.0.0"),
+    MessageType("CEB816Message", "import.xsd", "Tax", "cbec.tax-bill@2.0.0"),
+    MessageType("CEB507Message", "export.xsd", "Arrival", "cbec.arrival@2.0.0"),
+    MessageType("CEB509Message", "export.xsd", "Departure", "cbec.departure@2.0.0"),
+    MessageType("CEB701Message", "export.xsd", "SummaryApply", "cbec.summary-apply@2.0.0"),
+    MessageType("CEB792Message", "export.xsd", "SummaryResult", "cbec.summary-result@2.0.0"),
 )
 MESSAGE_TYPES: dict[str, MessageType] = {t.name: t for t in _TYPES}

@@ -94,7 +94,8 @@ def map_records(mtype: MessageType, root: etree._Element) -> list[MappedRecord]:
             items = []
             for group in groups:
                 group_name = etree.QName(group).localname
-                if head is None and group_name.endswith("Head"):
+                # OrderHead, …; the 816's head is TaxHeadRd (its lines TaxListRd).
+                if head is None and "Head" in group_name:
                     head = group_name
                     payload.update(_leaves(group, kinds))
                 else:

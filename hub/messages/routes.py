@@ -3,19 +3,30 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hub.access import audit_log
+from hub.access.audit import AccessRecorder
+from hub.access.authority import record_type
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
 from hub.auth.tokens import TokenRejected
+from hub.db import json_loads
 from hub.declarations.models import Declaration
 from hub.declarations.service import Declarant
 from hub.messages import receipts, service
 from hub.messages.catalog import MESSAGE_TYPES
 from hub.messages.errors import MessageErrorCode, MessageIssue, MessageRefused
 from hub.runtime import Runtime
+from hub.standards.versions import parse_version
+
+# The access log names a REST read by its route, as GraphQL reads by their operation.
+READ_MESSAGE = "GET /declarations/{id}/message"
 
 XML_TYPES = ("application/xml", "text/xml")
 
@@ -115,21 +126,65 @@ def _may_read_message(principal: Principal, row: Declaration) -> bool:
     return principal.has(Scope.CUSTOMS_READ) and principal.has(Scope.PII_READ)
 
 
+def _read_event(
+    request: Request,
+    principal: Principal,
+    row: Declaration,
+    started: datetime,
+    confidential: audit_log.Confidentiality | None,
+) -> audit_log.AccessEventCreate:
+    """The access event of one message read: the declaration's record, under its declarant
+    and every enterprise the record names in a role (as a GraphQL read of it)."""
+    recorder = AccessRecorder()
+    rtype = record_type(row.standard_id, parse_version(row.standard_version).major)
+    payload = json_loads(row.payload)
+    named = sorted(rtype.party_codes(payload)) if rtype and isinstance(payload, dict) else []
+    recorder.touch(
+        enterprises=(row.declarant, *named), records=(f"{row.standard_id}:{row.record_key}",)
+    )
+    operation = audit_log.Operation(
+        "query", READ_MESSAGE, hashlib.sha256(READ_MESSAGE.encode()).hexdigest()
+    )
+    return audit_log.build_event(
+        principal=principal,
+        recorder=recorder,
+        operation=operation,
+        purpose=audit_log.normalise_purpose(header=request.headers.get(audit_log.PURPOSE_HEADER)),
+        occurred_at=started,
+        confidential=confidential,
+    )
+
+
 async def get_message(request: Request) -> Response:
-    """The original XML of a declaration, byte for byte."""
+    """The original XML of a declaration, byte for byte; the read goes to the access log."""
     runtime: Runtime = request.app.state.runtime
     principal = await _principal(request)
     if isinstance(principal, Response):
         return principal
+    started = datetime.now(UTC)
+    try:
+        # Refused before anything is read: a read meant to be confidential never happens
+        # unmarked.
+        confidential = audit_log.confidentiality(
+            principal=principal,
+            basis=request.headers.get(audit_log.CONFIDENTIAL_HEADER),
+            disclose_after=request.headers.get(audit_log.DISCLOSE_AFTER_HEADER),
+            today=started.date(),
+        )
+    except audit_log.ConfidentialityRefused as refused:
+        return _refusal(400, [MessageIssue(refused.code, refused.message)])
     declaration_id = request.path_params["declaration_id"]
     not_found = _refusal(404, [MessageIssue("NOT_FOUND", "no such message")])
-    async with runtime.session_factory() as session:
+    async with runtime.session_factory() as session, session.begin():
         row = await session.get(Declaration, declaration_id)
         if row is None or not _may_read_message(principal, row):
             return not_found  # the same answer whether it exists or not
         message = await service.message_of(session=session, declaration_id=declaration_id)
-    if message is None:
-        return not_found
+        if message is None:
+            return not_found
+        # Written with the read, in its transaction: no bytes leave unlogged.
+        event = _read_event(request, principal, row, started, confidential)
+        await audit_log.record(session=session, event=event)
     headers = {"ETag": f'"{message.content_hash}"', "Cache-Control": "private, no-store"}
     return Response(message.body, media_type="application/xml", headers=headers)
 

@@ -16,7 +16,8 @@ Decisions where DOMAIN.md is silent:
   ebpCode), so a caller's lookup mistake shows up as a discrepancy, not a false match. An
   export waybill (CEB505, 2.0.0) names no order: the export inventory links it by
   logisticsCode + logisticsNo, as the specification does, and only the seller it names
-  (ebcCode) is compared.
+  (ebcCode) is compared. An import waybill of 2.0.0 (CEB511) names its orderNo but no
+  platform: it is linked the same way, and its orderNo must be the order's.
 - The inventory must also repeat the order's buyer identity (import) and tradeMode.
 - Inventory lines are compared with order lines on qty and totalPrice too (LINE_VALUE_MISMATCH).
 - The sum of the order's line totalPrice must equal goodsValue (LINE_TOTAL_MISMATCH): the
@@ -371,13 +372,15 @@ def _check_amount_paid(
 
 def _check_waybill(order: Document, waybill: Document, direction: Direction) -> list[Discrepancy]:
     found = []
-    refs = [("orderNo", "orderNo"), ("ebpCode", "ebpCode")]
-    # An export waybill (CEB505) names no order: its inventory links it to one. What it
-    # does name (the seller) must agree with the order.
     export = direction == "E"
-    if export:
-        refs.append(("ebcCode", "ebcCode"))
-    mismatched = _differing(order, waybill, refs, both_present=export)
+    # An export waybill (CEB505) names no order: its inventory links it to one. What it
+    # does name (the seller) must agree with the order. An import one names its orderNo;
+    # in 2.0.0 (CEB511) it names no platform, so ebpCode counts only where it is named.
+    refs = [] if export else [("orderNo", "orderNo")]
+    mismatched = _differing(order, waybill, refs, both_present=False)
+    named = [("orderNo", "orderNo")] if export else []
+    named += [("ebpCode", "ebpCode")] + ([("ebcCode", "ebcCode")] if export else [])
+    mismatched += _differing(order, waybill, named, both_present=True)
     if mismatched:
         found.append(
             _found(

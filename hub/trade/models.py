@@ -82,6 +82,8 @@ class Order(NodeMixin, Base):
     match_discrepancies: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     risk_flags: Mapped[list[str]] = mapped_column(JSON)
     customs_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The tax customs assessed (816 tax bill total), beside the hub's estimate tax_computed.
+    tax_assessed: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
 
 
 class Payment(NodeMixin, Base):
@@ -134,6 +136,10 @@ class Waybill(NodeMixin, Base):
     ie_flag: Mapped[str] = mapped_column(String(1))
     last_milestone: Mapped[str | None] = mapped_column(String(1), nullable=True)
     last_milestone_time: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    # The latest arrival (507) and departure (509) lists naming the waybill: their heads,
+    # the departure evidence (hub.trade.passages).
+    arrival: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    departure: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class WaybillEvent(Base):
@@ -177,6 +183,16 @@ class Inventory(NodeMixin, Base):
     customs_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # 14 digits (1.0.0 receipts) or 17 with milliseconds (2.0.0, CEB622).
     customs_status_time: Mapped[str | None] = mapped_column(String(17), nullable=True)
+    # Customs' inventory number: from the inventory itself or, once assigned, its receipts
+    # (622/604). Tax bills (816) and summary results (792) name the inventory by it.
+    invt_no: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    # The customs declaration the inventory was summed into (792), export tax refunds.
+    entry_id: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    sum_no: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    # The standing cancellation (623) and returns (625) that name this inventory's parties,
+    # and the tax bill (816) customs assessed on it, as the graph shows them.
+    requests: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    tax_bill: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class CustomsStatusEvent(Base):
@@ -200,6 +216,75 @@ class CustomsStatusEvent(Base):
     cop_no: Mapped[str | None] = mapped_column(String(30), nullable=True)
     return_status: Mapped[int] = mapped_column(Integer)
     return_time: Mapped[str] = mapped_column(String(17))
+    status: Mapped[str] = mapped_column(String(12))
+    declaration_id: Mapped[str] = mapped_column(String(32))
+    invt_no: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class InventoryRequest(NodeMixin, Base):
+    """A broker's cancellation (623) or return (625) of an inventory, by its order."""
+
+    __tablename__ = "inventory_requests"
+    __table_args__ = (Index("ix_inventory_requests_order", "ebp_code", "order_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # CANCEL or RETURN
+    ebp_code: Mapped[str] = mapped_column(String(18))
+    order_no: Mapped[str] = mapped_column(String(60))
+    agent_code: Mapped[str] = mapped_column(String(18))
+    invt_no: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class TaxBill(NodeMixin, Base):
+    """Customs' electronic tax bill (816) of an inventory, by invtNo."""
+
+    __tablename__ = "tax_bills"
+    __table_args__ = (Index("ix_tax_bills_invt", "invt_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invt_no: Mapped[str] = mapped_column(String(20))
+    tax_no: Mapped[str] = mapped_column(String(50))
+    bill_status: Mapped[str] = mapped_column(String(1))  # 1 issued, 2 summed up, 3 void
+    return_time: Mapped[str] = mapped_column(String(17))
+
+
+class Summary(NodeMixin, Base):
+    """A summary application (701) or result (792) of export inventories."""
+
+    __tablename__ = "summaries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # APPLY or RESULT
+    agent_code: Mapped[str] = mapped_column(String(18))
+    ebc_code: Mapped[str] = mapped_column(String(18))
+    sum_no: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    entry_id: Mapped[str | None] = mapped_column(String(18), nullable=True)
+
+
+class SummaryLine(Base):
+    """An inventory (by invtNo) a summary lists."""
+
+    __tablename__ = "summary_lines"
+    __table_args__ = (Index("ix_summary_lines_invt", "invt_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    summary_key: Mapped[str] = mapped_column(String(300), index=True)
+    invt_no: Mapped[str] = mapped_column(String(20))
+
+
+class WaybillPassage(Base):
+    """A waybill listed on an arrival (507) or departure (509) list, with the list's head."""
+
+    __tablename__ = "waybill_passages"
+    __table_args__ = (Index("ix_waybill_passages_waybill", "logistics_code", "logistics_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    list_key: Mapped[str] = mapped_column(String(300), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # ARRIVAL or DEPARTURE
+    logistics_code: Mapped[str] = mapped_column(String(18))
+    logistics_no: Mapped[str] = mapped_column(String(60))
+    passed_at: Mapped[str] = mapped_column(String(14))  # leaveTime, or the arrival's appTime
+    head: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12))
     declaration_id: Mapped[str] = mapped_column(String(32))
 

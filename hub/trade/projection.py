@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, null, select, update
+from sqlalchemy import bindparam, case, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,26 +24,32 @@ from hub.access.policy import Category
 from hub.db import pair_in
 from hub.events import outbox
 from hub.standards.categories import shipped_category
-from hub.trade import quota
+from hub.trade import customs_links, quota
 from hub.trade.limits import Standing, applies_retail_limits, full_tax_applies, limit_value
 from hub.trade.matching import match_order
 from hub.trade.models import (
     CustomsStatusEvent,
     Enterprise,
     Inventory,
+    InventoryRequest,
     Order,
     Payment,
     Receipt,
+    Summary,
+    TaxBill,
     Waybill,
     WaybillEvent,
 )
 from hub.trade.regions import region_of
+from hub.trade.returns import returned_value
 from hub.trade.rules_config import RuleConfig
 from hub.trade.tax import TaxBasis, import_tax
 
 ACTIVE = "ACTIVE"
 CANCELLED = "CANCELLED"
 TAX_MISMATCH = "TAX_MISMATCH"
+# The tax customs assessed (816) is not the hub's estimate (beyond tax_tolerance_cny).
+TAX_ASSESSED_DIFFERS = "TAX_ASSESSED_DIFFERS"
 _CHUNK = 400
 
 OrderKey = tuple[str, str]
@@ -158,7 +164,8 @@ def _receipt_row(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _waybill_row(p: Mapping[str, Any]) -> dict[str, Any]:
-    # An export waybill (CEB505, 2.0.0) names no order: its inventory links it later.
+    # A 2.0.0 waybill names no platform (CEB511) or no order at all (CEB505): its
+    # inventory links it later (`_link_waybills`).
     return {
         "logistics_code": p["logisticsCode"],
         "logistics_no": p["logisticsNo"],
@@ -184,23 +191,44 @@ def _inventory_row(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _NODES: dict[str, tuple[type, Any]] = {
-    "order": (Order, _order_row),
-    "payment": (Payment, _payment_row),
-    "receipt": (Receipt, _receipt_row),
-    "waybill": (Waybill, _waybill_row),
-    "inventory": (Inventory, _inventory_row),
+    "order": (Order, lambda _, p: _order_row(p)),
+    "payment": (Payment, lambda _, p: _payment_row(p)),
+    "receipt": (Receipt, lambda _, p: _receipt_row(p)),
+    "waybill": (Waybill, lambda _, p: _waybill_row(p)),
+    "inventory": (Inventory, lambda _, p: _inventory_row(p)),
+    "inventory_request": (InventoryRequest, customs_links.request_row),
+    "tax_bill": (TaxBill, lambda _, p: customs_links.tax_bill_row(p)),
+    "summary": (Summary, customs_links.summary_row),
 }
+# Tables holding records of two standards: their node keys name the standard, so that a
+# 623 and a 625 (or a 701 and a 792) with equal key values stay two nodes.
+_SHARED_NODES = frozenset({"inventory_request", "summary", "passage"})
+
+
+def node_key(record: Accepted, node: str) -> str:
+    """The record's key in its graph table."""
+    if node in _SHARED_NODES:
+        return f"{record.standard_id}:{record.record_key}"
+    return record.record_key
+
+
 # Columns an upsert must not overwrite: match results are recomputed separately.
 _KEEP_ON_UPDATE = {"id", "record_key", "match_status", "match_missing", "match_discrepancies"}
 _KEEP_ON_UPDATE |= {"risk_flags", "customs_status", "customs_status_time", "last_milestone"}
 _KEEP_ON_UPDATE |= {"last_milestone_time", "tax_computed", "limit_value"}
+# Set by links, not by the record's own payload (hub.trade.customs_links).
+_KEEP_ON_UPDATE |= {"invt_no", "entry_id", "sum_no", "requests", "tax_bill", "tax_assessed"}
+_KEEP_ON_UPDATE |= {"arrival", "departure"}
 
 
 async def _upsert_nodes(
     session: AsyncSession, node: str, records: list[Accepted], now: datetime
 ) -> None:
     model, row_of = _NODES[node]
-    rows = [{**_node(r, n, now), **row_of(r.payload)} for r, n in _collapse(records)]
+    rows = [
+        {**_node(r, n, now), "record_key": node_key(r, node), **row_of(r.standard_id, r.payload)}
+        for r, n in _collapse(records)
+    ]
     table = model.__table__
     for chunk in _chunks(rows):
         statement = _insert(session, model)
@@ -331,6 +359,7 @@ def _receipt_event(record: Accepted) -> dict[str, Any]:
         "cop_no": p.get("copNo") or None,
         "return_status": int(p["returnStatus"]),
         "return_time": p["returnTime"],
+        "invt_no": p.get("invtNo") or None,
         "status": CANCELLED if record.app_type == "3" else ACTIVE,
         "declaration_id": record.declaration_id,
     }
@@ -372,27 +401,25 @@ async def _link_receipts(
     return linked
 
 
-async def _link_export_waybills(session: AsyncSession, waybill_keys: set[str]) -> set[OrderKey]:
-    """Gives export waybills (CEB505, which name no order) the order of the export
-    inventory naming their logisticsCode + logisticsNo, as the specification links them;
-    returns the orders of those waybills."""
+async def _link_waybills(session: AsyncSession, waybill_keys: set[str]) -> set[OrderKey]:
+    """Gives waybills that name no platform the order of the inventory naming their
+    logisticsCode + logisticsNo, as the specification links them: an export waybill
+    (CEB505) names no order at all, an import one (CEB511, 2.0.0) its orderNo but no
+    ebpCode, and then only an inventory of that orderNo links it (a broker cannot pull a
+    stranger's parcel into its order). Returns the orders of those waybills."""
     inventory = select(Inventory).where(
         Inventory.logistics_code == Waybill.logistics_code,
         Inventory.logistics_no == Waybill.logistics_no,
-        Inventory.ie_flag == "E",
+        Inventory.ie_flag == Waybill.ie_flag,
         Inventory.status == ACTIVE,
+        or_(Waybill.order_no == "", Inventory.order_no == Waybill.order_no),
     )
     first = inventory.order_by(Inventory.id).limit(1)
     linked: set[OrderKey] = set()
     for chunk in _chunks(sorted(waybill_keys)):
         await session.execute(
             update(Waybill)
-            .where(
-                Waybill.record_key.in_(chunk),
-                Waybill.ie_flag == "E",
-                Waybill.order_no == "",
-                inventory.exists(),
-            )
+            .where(Waybill.record_key.in_(chunk), Waybill.ebp_code == "", inventory.exists())
             .values(
                 ebp_code=first.with_only_columns(Inventory.ebp_code).scalar_subquery(),
                 order_no=first.with_only_columns(Inventory.order_no).scalar_subquery(),
@@ -401,7 +428,7 @@ async def _link_export_waybills(session: AsyncSession, waybill_keys: set[str]) -
         )
         rows = await session.execute(
             select(Waybill.ebp_code, Waybill.order_no).where(
-                Waybill.record_key.in_(chunk), Waybill.ie_flag == "E", Waybill.order_no != ""
+                Waybill.record_key.in_(chunk), Waybill.ebp_code != "", Waybill.order_no != ""
             )
         )
         linked |= {(row.ebp_code, row.order_no) for row in rows}
@@ -447,6 +474,42 @@ async def _events(session: AsyncSession, records: list[Accepted], now: datetime)
         )
         affected |= {(row["ebp_code"], row["order_no"]) for row in rows if row["order_no"]}
     return affected
+
+
+async def _apply_customs_links(
+    session: AsyncSession, by_node: Mapping[str, list[Accepted]], receipt_orders: set[OrderKey]
+) -> set[OrderKey]:
+    """Arrival and departure lists onto their waybills, customs' inventory numbers onto the
+    inventories, summary results (entryId) onto the inventories they list; returns the
+    orders a tax bill now applies to (their tax is decided again)."""
+    lists = [
+        (
+            r.standard_id,
+            node_key(r, "passage"),
+            r.payload,
+            CANCELLED if r.app_type == "3" else ACTIVE,
+            r.declaration_id,
+        )
+        for r, _ in _collapse(by_node.get("passage", []))
+    ]
+    if lists:
+        waybills = await customs_links.write_passages(session, lists)
+        await customs_links.refresh_passages(session, waybills)
+    numbers: set[str] = set()
+    summaries = [
+        (node_key(r, "summary"), r.payload) for r, _ in _collapse(by_node.get("summary", []))
+    ]
+    if summaries:
+        numbers |= await customs_links.write_summary_lines(session, summaries)
+    orders = {(r.payload["ebpCode"], r.payload["orderNo"]) for r in by_node.get("inventory", [])}
+    orders |= receipt_orders
+    known = await customs_links.fill_invt_numbers(session, orders) if orders else set()
+    if numbers | known:
+        await customs_links.apply_summaries(session, numbers | known)
+    billed = {str(r.payload["invtNo"]) for r in by_node.get("tax_bill", [])}
+    if known:
+        billed |= set(await customs_links.bills_by_number(session, known))
+    return await customs_links.orders_of_invt_numbers(session, billed) if billed else set()
 
 
 async def refresh_milestones(*, session: AsyncSession, waybill_keys: set[str]) -> None:
@@ -542,22 +605,24 @@ async def apply(
         if r.payload.get("copNo") and r.payload.get("agentCode")
     }
     if cop_pairs:
-        status_orders |= await _link_receipts(session, cop_pairs, {r.record_key for r in unlinked})
-    export_waybills = {
-        r.record_key for r in by_node.get("waybill", []) if not r.payload.get("orderNo")
+        receipt_orders = await _link_receipts(session, cop_pairs, {r.record_key for r in unlinked})
+        # Receipts that found their order only now count for it like any other receipt.
+        status_orders |= receipt_orders
+        status_only |= receipt_orders
+    # Waybills naming no platform (505; 511 in 2.0.0) are linked through their inventory.
+    unlinked_waybills = {
+        r.record_key for r in by_node.get("waybill", []) if not r.payload.get("ebpCode")
     }
-    export_waybills |= {
-        f"{p['logisticsCode']}|{p['logisticsNo']}"
-        for p in new_inventories
-        if p.get("ieFlag") == "E"
-    }
-    if export_waybills:
-        affected |= await _link_export_waybills(session, export_waybills)
+    unlinked_waybills |= {f"{p['logisticsCode']}|{p['logisticsNo']}" for p in new_inventories}
+    if unlinked_waybills:
+        affected |= await _link_waybills(session, unlinked_waybills)
     inventory_keys = {r.record_key for r in by_node.get("inventory", [])}
     inventory_keys |= {f"{ebp}|{order_no}" for ebp, order_no in status_orders}
     if inventory_keys:
         # Receipts may arrive before their inventory, and inventories before receipts.
         await refresh_customs_status(session=session, inventory_keys=inventory_keys)
+    # CEB 2022-05 records naming inventories by invtNo and waybills by list.
+    affected |= await _apply_customs_links(session, by_node, status_orders)
     if by_node.get("waybill"):
         # Milestones may have arrived before their waybill.
         await refresh_milestones(
@@ -669,6 +734,11 @@ async def rematch(
     stand, and only where they count toward the buyer's year is decided again. All limit
     work of one call runs in one `quota.account`, so the buyer rows are locked in one order.
     """
+    if receipts_only:
+        # An order with a cancellation or return is decided in full: its standing depends
+        # on which of them name its inventory's parties.
+        requested = await customs_links.orders_with_requests(session, set(receipts_only))
+        keys, receipts_only = keys | requested, set(receipts_only) - requested
     # The statuses before, so that each change is written to the event log (outbox).
     before = await outbox.order_states(session=session, keys=keys)
     orders, withdrawn = await _orders(session, sorted(keys))
@@ -680,9 +750,18 @@ async def rematch(
     receipts = await _by_order(session, Receipt, exports, (Receipt.payload,)) if exports else {}
     waybills = await _by_order(session, Waybill, present, (Waybill.payload,))
     inventories = await _by_order(
-        session, Inventory, present, (Inventory.payload, Inventory.trade_mode)
+        session,
+        Inventory,
+        present,
+        (Inventory.id, Inventory.payload, Inventory.trade_mode, Inventory.invt_no),
     )
     customs = await quota.receipts_by_order(session=session, keys=present)
+    requests = await customs_links.requests_by_order(session, present)
+    bills = await customs_links.bills_by_number(
+        session, {i.invt_no for rows in inventories.values() for i in rows if i.invt_no}
+    )
+    inventory_updates: list[dict[str, Any]] = []
+    returned: dict[OrderKey, Decimal] = {}
 
     updates: dict[int, dict[str, Any]] = {}
     subjects: list[quota.Subject] = []
@@ -713,6 +792,27 @@ async def rematch(
         )
         trade_mode = order.payload.get("tradeMode") or (inventory.trade_mode if inventory else None)
         order_receipts = customs.get(key, [])
+        # Cancellations and returns (623/625) and the tax bill (816) count only where they
+        # name the inventory's own parties (customs_links, the authority table's links).
+        standing = (
+            customs_links.standing_requests(requests.get(key, ()), inventory_payload)
+            if inventory_payload is not None
+            else []
+        )
+        cancelled = any(r.kind == "CANCEL" for r in standing)
+        bill = (
+            customs_links.chosen_bill(bills.get(inventory.invt_no, ()), inventory_payload)
+            if inventory is not None and inventory.invt_no
+            else None
+        )
+        if inventory is not None:
+            inventory_updates.append(
+                {
+                    "b_id": inventory.id,
+                    "b_requests": [customs_links.request_view(r) for r in standing] or None,
+                    "b_bill": bill,
+                }
+            )
         row: dict[str, Any] = {
             "b_id": order.id,
             "trade_mode": trade_mode,
@@ -723,6 +823,7 @@ async def rematch(
             "tax_computed": None,
             "limit_value": None,
             "risk_flags": [],
+            "tax_assessed": _money(bill["total"]) if bill else None,
         }
         value = None
         indivisible = _indivisible(order.payload)
@@ -740,6 +841,18 @@ async def rematch(
             row["limit_value"] = value
             if not tax.matches:
                 row["risk_flags"].append(TAX_MISMATCH)
+            assessed = row["tax_assessed"]
+            if assessed is not None and abs(assessed - tax.computed) > rules.tax_tolerance_cny:
+                row["risk_flags"].append(TAX_ASSESSED_DIFFERS)
+            if inventory_payload is not None and any(
+                r.kind == "RETURN" for r in requests.get(key, ())
+            ):
+                returned[key] = returned_value(
+                    order=order.payload,
+                    inventory=inventory_payload,
+                    returns=[r.payload for r in standing if r.kind == "RETURN"],
+                    config=rules,
+                )
         updates[order.id] = row
         subjects.append(
             quota.Subject(
@@ -753,7 +866,8 @@ async def rematch(
                     status=order.status,
                     platform=order.ebp_code,
                     seller=order.ebc_code,
-                    inventory_active=inventory is not None,
+                    # A standing cancellation (623) withdraws the inventory from the year.
+                    inventory_active=inventory is not None and not cancelled,
                     receipts=order_receipts,
                     rules=rules,
                 )
@@ -783,4 +897,15 @@ async def rematch(
             .values({c: bindparam(c) for c in rows[0] if c != "b_id"}),
             rows,
         )
+    if inventory_updates:
+        table = Inventory.__table__
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(requests=bindparam("b_requests"), tax_bill=bindparam("b_bill")),
+            inventory_updates,
+        )
+    if returned:
+        # Last: it re-decides the limits of these orders with what their returns give back.
+        await quota.set_returned(session=session, returned=returned, rules=rules)
     await outbox.order_changes(session=session, before=before, keys=keys, now=datetime.now(UTC))

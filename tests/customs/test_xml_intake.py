@@ -9,6 +9,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
+from hub.declarations.models import Declaration
 from hub.messages.xsd import schema
 from hub.trade.models import (
     CustomsStatusEvent,
@@ -36,6 +37,11 @@ SENDER = {
     "CEB622": ("agentCode", CustomsStatusEvent),
     "CEB403": ("payCode", Receipt),
     "CEB505": ("logisticsCode", Waybill),
+    "CEB623": ("agentCode", Declaration),
+    "CEB625": ("agentCode", Declaration),
+    "CEB507": ("logisticsCode", Declaration),
+    "CEB509": ("logisticsCode", Declaration),
+    "CEB701": ("agentCode", Declaration),
 }
 
 
@@ -165,7 +171,12 @@ def _without(body: bytes, field: str) -> bytes:
             "WRONG_NAMESPACE",
             "/CEB311Message",
         ),
-        (sample("CEB507"), 422, "UNKNOWN_MESSAGE_TYPE", "/CEB507Message"),
+        (
+            sample("CEB311").replace(b"CEB311Message", b"CEB605Message"),
+            422,
+            "UNKNOWN_MESSAGE_TYPE",
+            "/CEB605Message",
+        ),
         (
             _without(sample("CEB311"), "orderNo"),
             422,

@@ -23,6 +23,14 @@ SHIPPED_IDS = {
     "cbec.logistics-status",
     "cbec.inventory",
     "cbec.inventory-status",
+    # CEB 2022-05 messages 1.0.0 never modelled (2.0.0 only).
+    "cbec.inventory-cancel",
+    "cbec.inventory-return",
+    "cbec.arrival",
+    "cbec.departure",
+    "cbec.summary-apply",
+    "cbec.summary-result",
+    "cbec.tax-bill",
 }
 
 

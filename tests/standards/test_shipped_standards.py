@@ -32,6 +32,17 @@ DOCUMENTED = [
     "cbec.inventory-status",
 ]
 RECORD_STANDARDS = DOCUMENTED[1:]
+# Standards of the CEB 2022-05 messages 1.0.0 never modelled: 2.0.0 only, generated and
+# checked by tools/derive_standards.py and tests/customs.
+GENERATED_ONLY = [
+    "cbec.inventory-cancel",
+    "cbec.inventory-return",
+    "cbec.arrival",
+    "cbec.departure",
+    "cbec.summary-apply",
+    "cbec.summary-result",
+    "cbec.tax-bill",
+]
 
 
 def _load(standard_id: str) -> dict[str, Any]:
@@ -41,7 +52,7 @@ def _load(standard_id: str) -> dict[str, Any]:
 def test_every_documented_standard_is_shipped_and_nothing_else() -> None:
     # `standard.json` next to the versions is the registry's metadata, not a schema.
     shipped = sorted({path.parent.name for path in STANDARDS_DIR.glob("*/[0-9]*.json")})
-    assert shipped == sorted(DOCUMENTED)
+    assert shipped == sorted(DOCUMENTED + GENERATED_ONLY)
 
 
 @pytest.mark.parametrize("standard_id", DOCUMENTED)
