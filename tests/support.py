@@ -31,3 +31,27 @@ def jwt_header(token: str) -> dict[str, Any]:
 def jwt_claims(token: str) -> dict[str, Any]:
     """The unverified claims of a JWT."""
     return _b64json(token.split(".")[1])
+
+
+async def log_integrated(app: Any, *, timeout: float = 15.0) -> int:
+    """Waits until the app's log sequencer has integrated every pending entry; returns the
+    tree size. Chain links and proofs exist only for integrated declarations."""
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from hub.log.models import LogEntry
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with app.state.runtime.session_factory() as session:
+            pending = await session.scalar(
+                select(func.count()).select_from(LogEntry).where(LogEntry.leaf_index.is_(None))
+            )
+            if not pending:
+                size = await session.scalar(select(func.count()).select_from(LogEntry))
+                return int(size or 0)
+        if loop.time() > deadline:
+            raise AssertionError(f"{pending} log entries still pending after {timeout}s")
+        await asyncio.sleep(0.05)

@@ -8,6 +8,8 @@ over. On SQLite each batch starts with a write, so batches of several processes 
 at a time under the database's single writer. Each batch is one transaction: the leaf
 indices, the new nodes and the checkpoint commit together or not at all, and the unique
 leaf index and checkpoint size refuse a second writer that somehow ran beside the first.
+The same transaction extends the declarations' hash chain in leaf order (a link per entry,
+hub/declarations/chain.py), which is what keeps `verifyChain` a view over the log.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from hub.declarations import chain
 from hub.log import merkle, store
 from hub.log.models import LogCheckpoint, LogEntry, LogNode
 from hub.log.note import Checkpoint, Signer, sign
@@ -54,7 +57,13 @@ async def integrate(
     latest = await store.latest_checkpoint(db=db)
     pending = (
         await db.execute(
-            select(LogEntry.declaration_id, LogEntry.leaf_hash, LogEntry.queued_at)
+            select(
+                LogEntry.declaration_id,
+                LogEntry.seq,
+                LogEntry.entry,
+                LogEntry.leaf_hash,
+                LogEntry.queued_at,
+            )
             .where(LogEntry.leaf_index.is_(None))
             .order_by(LogEntry.seq)
             .limit(limit)
@@ -66,11 +75,23 @@ async def integrate(
     created, root = merkle.append(size, edge, [bytes(p.leaf_hash) for p in pending])
     now = datetime.now(UTC)
     if pending:
+        links = chain.extend(
+            prev_hash=await chain.last_link(db=db, size=size),
+            entries=[(int(p.seq), bytes(p.entry)) for p in pending],
+        )
         await db.execute(
             update(LogEntry.__table__)
             .where(LogEntry.__table__.c.declaration_id == bindparam("did"))
-            .values(leaf_index=bindparam("leaf"), sequenced_at=bindparam("at")),
-            [{"did": p.declaration_id, "leaf": size + i, "at": now} for i, p in enumerate(pending)],
+            .values(
+                leaf_index=bindparam("leaf"),
+                sequenced_at=bindparam("at"),
+                prev_hash=bindparam("prev"),
+                chain_hash=bindparam("link"),
+            ),
+            [
+                {"did": p.declaration_id, "leaf": size + i, "at": now, "prev": prev, "link": link}
+                for i, (p, (prev, link)) in enumerate(zip(pending, links, strict=True))
+            ],
         )
         await db.execute(
             insert(LogNode.__table__),

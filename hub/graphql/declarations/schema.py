@@ -130,7 +130,7 @@ async def _declare(info: Info, inputs: list[DeclareInput], atomic: bool) -> Batc
 class DeclarationsMutation:
     @strawberry.mutation(
         description="Declares one record: validated against its standard, stored with "
-        f"provenance, chained, projected into the graph and matched. {_DECLARE}"
+        f"provenance, queued for the verifiable log, projected into the graph and matched. {_DECLARE}"
     )
     async def declare(self, info: Info, input: DeclareInput) -> DeclarePayload:
         outcome = await _declare(info, [input], atomic=True)
@@ -200,8 +200,9 @@ class DeclarationsQuery:
         )
 
     @strawberry.field(
-        description="Recomputes the hash chain over [fromIndex, toIndex] and reports any "
-        "altered, removed or reordered declaration."
+        description="Recomputes the hash chain over positions [fromIndex, toIndex] of the "
+        "verifiable log (position = log index + 1) and reports any altered, removed or "
+        "reordered declaration; declarations not yet integrated are counted as `pending`."
     )
     async def verify_chain(
         self, info: Info, from_index: int = 1, to_index: int | None = None
