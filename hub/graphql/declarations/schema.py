@@ -130,7 +130,8 @@ async def _declare(info: Info, inputs: list[DeclareInput], atomic: bool) -> Batc
 class DeclarationsMutation:
     @strawberry.mutation(
         description="Declares one record: validated against its standard, stored with "
-        f"provenance, queued for the verifiable log, projected into the graph and matched. {_DECLARE}"
+        "provenance, queued for the verifiable log, projected into the graph and matched. "
+        f"{_DECLARE}"
     )
     async def declare(self, info: Info, input: DeclareInput) -> DeclarePayload:
         outcome = await _declare(info, [input], atomic=True)
