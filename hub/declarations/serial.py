@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Iterable
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.declarations.models import CHAIN_INDEX_SEQUENCE
@@ -83,3 +84,17 @@ async def next_indexes(*, session: AsyncSession, count: int) -> list[int]:
     )
     first = int(last or 0) + 1
     return list(range(first, first + count))
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race it
+# did not cause (two first mentions of one enterprise, say) and is safe to run again.
+_RETRYABLE = {"40P01", "40001"}
+ATTEMPTS = 3
+
+
+def retryable(exc: BaseException) -> bool:
+    """True when the database aborted the transaction for a race: run it again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in _RETRYABLE

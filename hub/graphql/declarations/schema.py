@@ -12,7 +12,7 @@ from hub.access.authority import RECORD_TYPES, record_type
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
 from hub.db import json_loads
-from hub.declarations import chain
+from hub.declarations import chain, serial
 from hub.declarations.models import Declaration as DeclarationRow
 from hub.declarations.models import StoredDeclaration
 from hub.declarations.service import (
@@ -106,19 +106,25 @@ async def _declare(info: Info, inputs: list[DeclareInput], atomic: bool) -> Batc
     runtime = info.context.runtime
     declarant = Declarant(client_id=principal.client_id, enterprise_code=principal.enterprise_code)
     items = [DeclareItem(i.standard, i.payload, i.idempotency_key) for i in inputs]
-    try:
-        async with info.context.transaction() as session:
-            outcome = await declare_batch(
-                session=session,
-                declarant=declarant,
-                items=items,
-                atomic=atomic,
-                validators=runtime.validators,
-                rules=runtime.rules,
-            )
-    except BatchRejected as rejected:
-        metrics.count_declarations(rejected.outcome, committed=False)
-        return rejected.outcome
+    for attempt in range(1, serial.ATTEMPTS + 1):
+        try:
+            async with info.context.transaction() as session:
+                outcome = await declare_batch(
+                    session=session,
+                    declarant=declarant,
+                    items=items,
+                    atomic=atomic,
+                    validators=runtime.validators,
+                    rules=runtime.rules,
+                )
+            break
+        except BatchRejected as rejected:
+            metrics.count_declarations(rejected.outcome, committed=False)
+            return rejected.outcome
+        except Exception as exc:
+            # No global write lock: a rare race the database broke (a deadlock) runs again.
+            if attempt == serial.ATTEMPTS or not serial.retryable(exc):
+                raise
     # Counted once the transaction has committed: only stored records are "accepted".
     metrics.count_declarations(outcome, committed=True)
     # A duplicate answer returns a stored declaration (the declarant's own): a read, logged.
