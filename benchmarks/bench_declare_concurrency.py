@@ -90,14 +90,6 @@ def plain_app() -> Any:
             state["validator"] = await runtime.validators.get(
                 session=session, version=resolved.version
             )
-        async with runtime.engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "CREATE TABLE IF NOT EXISTS bench_plain (id BIGSERIAL PRIMARY KEY, "
-                    "standard_id TEXT NOT NULL, declarant TEXT NOT NULL, payload TEXT NOT NULL,"
-                    " content_hash TEXT NOT NULL)"
-                )
-            )
         yield
         await runtime.stop()
 
@@ -120,6 +112,25 @@ def plain_app() -> Any:
         return JSONResponse({"contentHash": digest})
 
     return Starlette(routes=[Route("/plain", declare, methods=["POST"])], lifespan=lifespan)
+
+
+PLAIN_TABLE = (
+    "CREATE TABLE bench_plain (id BIGSERIAL PRIMARY KEY, standard_id TEXT NOT NULL, "
+    "declarant TEXT NOT NULL, payload TEXT NOT NULL, content_hash TEXT NOT NULL)"
+)
+
+
+async def _create_plain_table(url: str) -> None:
+    # Made once here: two workers racing on CREATE TABLE IF NOT EXISTS can both fail.
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(PLAIN_TABLE))
+    finally:
+        await engine.dispose()
 
 
 class PlainServer:
@@ -219,7 +230,10 @@ async def drive(
             while time.perf_counter() < deadline:
                 payload = orders.next(rng)
                 t0 = time.perf_counter()
-                problem = await call(http, payload)
+                try:
+                    problem = await call(http, payload)
+                except httpx.HTTPError as exc:
+                    problem = f"{type(exc).__name__}: {exc}"
                 elapsed = time.perf_counter() - t0
                 if problem:
                     errors[0] += 1
@@ -295,6 +309,7 @@ def run_workers(args: argparse.Namespace, workers: int) -> tuple[Result, Result,
             server.stop()
         plain_port = _free_port()
         plain_base = f"http://127.0.0.1:{plain_port}"
+        asyncio.run(_create_plain_table(url))
         plain = PlainServer(env, cwd, plain_port, workers)
         try:
             _wait_for_plain(plain_base, plain.process)

@@ -8,6 +8,7 @@ import strawberry
 from sqlalchemy import select
 from strawberry.scalars import JSON
 
+from hub.access.audit import AccessRecorder
 from hub.access.authority import RECORD_TYPES, record_type
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
@@ -52,13 +53,18 @@ def may_read_declaration(principal: Principal, declarant: str) -> bool:
 def _touch(info: Info, rows: Sequence[StoredDeclaration]) -> None:
     """Notes each declaration returned, for the access log, under its declarant and every
     enterprise its record names in a role (they all see that their record was read)."""
+    touch_declarations(info.context.audit, rows)
+
+
+def touch_declarations(recorder: AccessRecorder, rows: Sequence[StoredDeclaration]) -> None:
+    """`_touch` for any recorder (the log's HTTP proofs note their reads the same way)."""
     for row in rows:
         rtype = record_type(row.standard_id)
         named: frozenset[str] = frozenset()
         if rtype is not None:
             payload = json_loads(row.payload)
             named = rtype.party_codes(payload) if isinstance(payload, dict) else frozenset()
-        info.context.audit.touch(
+        recorder.touch(
             enterprises=(row.declarant, *sorted(named)),
             records=(f"{row.standard_id}:{row.record_key}",),
         )
