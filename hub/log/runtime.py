@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -44,6 +45,8 @@ class LogRuntime:
                 origin=self.origin,
                 interval=self.settings.log_interval_ms / 1000,
                 batch=self.settings.log_batch,
+                prune_grace=timedelta(seconds=self.settings.log_checkpoint_grace_seconds),
+                prune_keep=timedelta(seconds=self.settings.log_checkpoint_keep_seconds),
             )
             self.sequencer.start()
 

@@ -20,7 +20,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -151,9 +151,15 @@ class Sequencer:
     interval: float = 0.2
     batch: int = 1000
     standby_poll: float = 1.0
+    # Checkpoint pruning (hub/log/service.py prune_checkpoints), run by the leader.
+    prune_grace: timedelta = timedelta(minutes=10)
+    prune_keep: timedelta = timedelta(minutes=1)
+    prune_every: float = 60.0
     delays: MergeDelays = field(default_factory=MergeDelays)
     leading: bool = False
     last_batch_at: float | None = None
+    _pruned_at: float | None = None
+    _pruned_until: datetime | None = None
     _task: asyncio.Task[None] | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -212,6 +218,7 @@ class Sequencer:
                 if done is not None:
                     self.delays.add(done.merge_delays)
                     self.last_batch_at = time.monotonic()
+                await self._prune(connection)
                 if done is not None and done.integrated == self.batch:
                     continue  # more are waiting: no pause
                 self._wake.clear()
@@ -234,6 +241,23 @@ class Sequencer:
                 await connection.close()
             else:
                 await connection.close()
+
+    async def _prune(self, connection: AsyncConnection) -> None:
+        now = time.monotonic()
+        if self._pruned_at is not None and now - self._pruned_at < self.prune_every:
+            return
+        from hub.log.service import prune_checkpoints  # service imports the store, as we do
+
+        moment = datetime.now(UTC)
+        async with connection.begin():
+            await prune_checkpoints(
+                db=connection,
+                now=moment,
+                grace=self.prune_grace,
+                keep=self.prune_keep,
+                since=self._pruned_until,
+            )
+        self._pruned_at, self._pruned_until = now, moment - self.prune_grace
 
 
 async def integrate_all(*, session: AsyncSession, signer: Signer, origin: str) -> int:
