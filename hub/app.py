@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from hub import health
 from hub.auth import routes as auth_routes
 from hub.config import Settings
 from hub.graphql.endpoint import GraphQLEndpoint
+from hub.graphql.events import EventsWebSocket
 from hub.graphql.schema import build_schema
 from hub.http.body_limit import BodySizeLimitMiddleware
 from hub.http.proxies import TrustedProxyMiddleware
@@ -36,7 +37,8 @@ def create_app(
     settings = settings or Settings.from_env()
     provider = tracer_provider or tracing.provider_from_env()
     runtime = Runtime.create(settings, tracer_provider=provider)
-    graphql = GraphQLEndpoint(schema=build_schema(settings), settings=settings, runtime=runtime)
+    schema = build_schema(settings)
+    graphql = GraphQLEndpoint(schema=schema, settings=settings, runtime=runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -48,6 +50,8 @@ def create_app(
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Subscriptions over graphql-transport-ws (the event feed).
+        WebSocketRoute("/graphql", EventsWebSocket(schema=schema, runtime=runtime)),
         *auth_routes.ROUTES,
         *standards_routes.ROUTES,
         *messages_routes.ROUTES,

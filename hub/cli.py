@@ -16,6 +16,8 @@ from typing import Any
 
 from hub import migrate
 from hub.config import Settings, SettingsError
+from hub.events import cli as events_cli
+from hub.exports import cli as exports_cli
 from hub.log import cli as log_cli
 
 
@@ -864,7 +866,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="messages", required=True
     )
     msg_import = messages.add_parser("import", help="declare archived CEB messages (XML files)")
-    msg_import.add_argument("files", nargs="+", metavar="FILE")
+    msg_import.add_argument(
+        "files", nargs="+", metavar="FILE", help="CEB XML message files (one message each)"
+    )
     msg_import.add_argument(
         "--as", dest="enterprise", required=True, help="the declaring enterprise's code"
     )
@@ -882,6 +886,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.set_defaults(func=cmd_verify_chain)
     log_cli.add_parser(sub)
+    events_cli.add_parser(sub)
+    exports_cli.add_parser(sub)
 
     limits = sub.add_parser("limits", help="retail annual-limit totals").add_subparsers(
         dest="limits", required=True

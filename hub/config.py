@@ -107,6 +107,23 @@ class Settings:
     log_witness_policy: str = ""
     log_checkpoint_grace_seconds: int = 600
     log_checkpoint_keep_seconds: int = 60
+    # The event log (README, "Events"): how often the sequencer numbers new events, how
+    # many at a time, whether this process runs one, how long events are kept, and how
+    # often a subscriber polls for events sequenced by another process.
+    events_interval_ms: int = 100
+    events_batch: int = 1000
+    events_sequencer: bool = True
+    events_retention_days: int = 30
+    events_poll_ms: int = 500
+    # Webhooks: hosts the hub may call in production (exact or `*.example.com`), how many
+    # attempts before a delivery is dead-lettered, the first retry delay (doubling each
+    # time), the request timeout, and how often this process's dispatcher looks for work.
+    webhook_allow: tuple[str, ...] = ()
+    webhook_max_attempts: int = 8
+    webhook_retry_base_ms: int = 1000
+    webhook_timeout_seconds: int = 10
+    webhook_interval_ms: int = 200
+    webhook_dispatcher: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -222,6 +239,31 @@ class Settings:
             log_checkpoint_keep_seconds=_int(
                 env, "HUB_LOG_CHECKPOINT_KEEP", cls.log_checkpoint_keep_seconds, minimum=1
             ),
+            events_interval_ms=_int(
+                env, "HUB_EVENTS_INTERVAL_MS", cls.events_interval_ms, minimum=1
+            ),
+            events_batch=_int(env, "HUB_EVENTS_BATCH", cls.events_batch, minimum=1),
+            events_sequencer=_flag(env, "HUB_EVENTS_SEQUENCER", default=True),
+            events_retention_days=_int(
+                env, "HUB_EVENTS_RETENTION_DAYS", cls.events_retention_days, minimum=1
+            ),
+            events_poll_ms=_int(env, "HUB_EVENTS_POLL_MS", cls.events_poll_ms, minimum=10),
+            webhook_allow=tuple(
+                h.strip().lower() for h in env.get("HUB_WEBHOOK_ALLOW", "").split(",") if h.strip()
+            ),
+            webhook_max_attempts=_int(
+                env, "HUB_WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts, minimum=1
+            ),
+            webhook_retry_base_ms=_int(
+                env, "HUB_WEBHOOK_RETRY_BASE_MS", cls.webhook_retry_base_ms, minimum=1
+            ),
+            webhook_timeout_seconds=_int(
+                env, "HUB_WEBHOOK_TIMEOUT", cls.webhook_timeout_seconds, minimum=1
+            ),
+            webhook_interval_ms=_int(
+                env, "HUB_WEBHOOK_INTERVAL_MS", cls.webhook_interval_ms, minimum=1
+            ),
+            webhook_dispatcher=_flag(env, "HUB_WEBHOOK_DISPATCHER", default=True),
         )
 
 

@@ -5,6 +5,7 @@ from hub.auth import models as auth_models
 from hub.db import Base
 from hub.declarations import models as declarations_models
 from hub.documents import models as documents_models
+from hub.events import models as events_models
 from hub.log import models as log_models
 from hub.messages import models as messages_models
 from hub.standards import models as standards_models
@@ -19,6 +20,7 @@ TABLE_MODULES = (
     documents_models,
     log_models,
     messages_models,
+    events_models,
 )
 
 metadata = Base.metadata

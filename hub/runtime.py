@@ -13,6 +13,7 @@ from hub.auth.keys import KeyStore
 from hub.auth.tokens import TokenVerifier
 from hub.config import Settings
 from hub.db import create_engine, create_session_factory
+from hub.events.runtime import EventsRuntime
 from hub.http.rate_limit import create_storage
 from hub.log.runtime import LogRuntime
 from hub.observability import tracing
@@ -39,6 +40,8 @@ class Runtime:
     tracer_provider: TracerProvider | None = None
     # The verifiable log's key and sequencer.
     log: LogRuntime | None = None
+    # The event log's sequencer and the subscribers' wake-ups.
+    events: EventsRuntime | None = None
 
     @property
     def tracer(self) -> Tracer:
@@ -71,6 +74,7 @@ class Runtime:
             rate_limit_storage=create_storage(settings.redis_url),
             tracer_provider=tracer_provider,
             log=LogRuntime.create(settings),
+            events=EventsRuntime(settings),
         )
 
     async def start(self) -> None:
@@ -78,9 +82,13 @@ class Runtime:
         await self.keys.ensure_key()
         if self.log is not None:
             await self.log.start(engine=self.engine, session_factory=self.session_factory)
+        if self.events is not None:
+            await self.events.start(session_factory=self.session_factory)
 
     async def stop(self) -> None:
         """Stops the sequencer; closes the database pool and the validation threads."""
+        if self.events is not None:
+            await self.events.stop()
         if self.log is not None:
             await self.log.stop()
         self.validators.close()

@@ -34,18 +34,21 @@ def jwt_claims(token: str) -> dict[str, Any]:
 
 
 async def log_integrated(app: Any, *, timeout: float = 15.0) -> int:
-    """Waits until the app's log sequencer has integrated every pending entry; returns the
-    tree size. Chain links and proofs exist only for integrated declarations."""
+    """Integrates every pending log entry (or waits for the app's sequencer to, where one
+    leads) and returns the tree size. Chain links and proofs exist only for integrated
+    declarations; most tests run without a background sequencer (tests/conftest.py)."""
     import asyncio
 
     from sqlalchemy import func, select
 
     from hub.log.models import LogEntry
 
+    runtime = app.state.runtime
+    await runtime.log.integrate_pending(session_factory=runtime.session_factory)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        async with app.state.runtime.session_factory() as session:
+        async with runtime.session_factory() as session:
             pending = await session.scalar(
                 select(func.count()).select_from(LogEntry).where(LogEntry.leaf_index.is_(None))
             )

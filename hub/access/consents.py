@@ -25,6 +25,8 @@ from hub.auth.keys import KeyStore
 from hub.auth.models import Client
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope, parse_scopes
+from hub.events import outbox
+from hub.events.kinds import EventKind
 
 CONSENT_JWT_TYPE = "consent+jwt"
 MAX_PURPOSE_LENGTH = 500
@@ -305,6 +307,9 @@ async def grant(
     consent.jws = _sign(consent=consent, keys=keys, issuer=issuer)
     session.add(consent)
     await session.flush()
+    await outbox.consent_changed(
+        session=session, consent=consent, kind=EventKind.CONSENT_GRANTED, now=now
+    )
     return consent
 
 
@@ -336,6 +341,9 @@ async def revoke(*, session: AsyncSession, consent_id: str, enterprise_code: str
     consent.status = ConsentStatus.REVOKED.value
     consent.revoked_at = datetime.now(UTC)
     await session.flush()
+    await outbox.consent_changed(
+        session=session, consent=consent, kind=EventKind.CONSENT_REVOKED, now=consent.revoked_at
+    )
     return consent
 
 

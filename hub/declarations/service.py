@@ -22,6 +22,7 @@ from hub.db import in_values, json_loads, pair_in
 from hub.declarations import serial
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
 from hub.declarations.models import Declaration, NewDeclaration, StoredDeclaration
+from hub.events import outbox
 from hub.log import store as log_store
 from hub.standards import service as standards
 from hub.standards.errors import StandardErrorCode, StandardsError
@@ -684,4 +685,7 @@ async def declare_batch(
         # Queued for the verifiable log; the sequencer integrates it off the write path.
         await log_store.enqueue(session=session, declarations=new_rows, now=now)
         await projection.apply(session=session, accepted=accepted, rules=rules, now=now)
+        await outbox.declarations_accepted(
+            session=session, accepted=accepted, declarant=declarant.enterprise_code, now=now
+        )
     return outcome

@@ -45,6 +45,7 @@ from hub.db import unit_of_work
 from hub.documents import service as documents
 from hub.graphql.context import Context
 from hub.graphql.documents import parse_document
+from hub.graphql.events import sse_response, wants_event_stream
 from hub.http import caching, rate_limit, unavailable
 from hub.observability.metrics import metrics
 from hub.runtime import Runtime
@@ -419,6 +420,26 @@ class GraphQLEndpoint:
                     "too many requests from this client; retry after the Retry-After delay",
                     headers={"Retry-After": rate_limit.retry_after_header(wait)},
                 )
+        if wants_event_stream(request):
+            # GraphQL over SSE (distinct connections): the event feed's subscriptions.
+            try:
+                params = await resolve_document(
+                    await read_params(request),
+                    runtime=runtime,
+                    cache=self.documents,
+                    required=self.trusted_required,
+                )
+            except RequestRefused as refused:
+                return _error_response(refused.status, refused.code, refused.message)
+            return await sse_response(
+                schema=self.schema,
+                request=request,
+                principal=principal,
+                runtime=runtime,
+                query=params.query,
+                variables=params.variables,
+                operation_name=params.operation_name,
+            )
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             return _error_response(

@@ -10,6 +10,7 @@ from hub.graphql.access.audit import AccessLogQuery
 from hub.graphql.access.consents import ConsentsMutation, ConsentsQuery
 from hub.graphql.declarations.schema import DeclarationsMutation, DeclarationsQuery
 from hub.graphql.errors import HubMaskErrors
+from hub.graphql.events import EventsSubscription
 from hub.graphql.federation import HubSchema
 from hub.graphql.limits import ExtensionFactory, schema_extensions
 from hub.graphql.log import LogQuery
@@ -19,6 +20,7 @@ from hub.graphql.standards.schema import StandardsMutation, StandardsQuery
 from hub.graphql.stats.schema import StatsQuery
 from hub.graphql.trade.schema import ENTITY_TYPES, TradeQuery
 from hub.graphql.trusted.schema import TrustedDocumentsMutation, TrustedDocumentsQuery
+from hub.graphql.webhooks import WebhooksMutation, WebhooksQuery
 
 # The explicit list of what the API is made of; a new domain adds its classes here.
 QUERIES: tuple[type, ...] = (
@@ -31,13 +33,18 @@ QUERIES: tuple[type, ...] = (
     StatsQuery,
     TrustedDocumentsQuery,
     LogQuery,
+    WebhooksQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     StandardsMutation,
     DeclarationsMutation,
     ConsentsMutation,
     TrustedDocumentsMutation,
+    WebhooksMutation,
 )
+
+
+SUBSCRIPTIONS: tuple[type, ...] = (EventsSubscription,)
 
 
 def build_schema(settings: Settings | None = None) -> HubSchema:
@@ -52,6 +59,7 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     return HubSchema(
         query=query,
         mutation=mutation,
+        subscription=merge_types("Subscription", SUBSCRIPTIONS),
         types=ENTITY_TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),

@@ -21,6 +21,8 @@ from sqlalchemy.orm import defer
 
 from hub.canonical import canonical_json, content_hash
 from hub.declarations.models import Declaration
+from hub.events import outbox
+from hub.events.kinds import EventKind
 from hub.standards import patterns
 from hub.standards.categories import FieldCategories, category_changes, read_categories
 from hub.standards.compatibility import (
@@ -512,6 +514,9 @@ async def publish_version(
             StandardErrorCode.VERSION_EXISTS,
             f"{standard_id}@{semver} was published concurrently; read it and retry if needed",
         ) from exc
+    await outbox.standard_changed(
+        session=session, version=row, kind=EventKind.STANDARD_PUBLISHED, now=now
+    )
     return PublishResult(version=row, duplicate=False, report=check.report)
 
 
@@ -563,6 +568,9 @@ async def deprecate_version(
     row.state = VersionState.DEPRECATED.value
     row.deprecated_at = _now()
     await session.flush()
+    await outbox.standard_changed(
+        session=session, version=row, kind=EventKind.STANDARD_DEPRECATED, now=row.deprecated_at
+    )
     return row
 
 
@@ -597,6 +605,9 @@ async def retire_version(
     row.retired_at = _now()
     row.successor = successor
     await session.flush()
+    await outbox.standard_changed(
+        session=session, version=row, kind=EventKind.STANDARD_RETIRED, now=row.retired_at
+    )
     return row
 
 

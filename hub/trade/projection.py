@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,6 +22,7 @@ from hub.access import authority
 from hub.access.authority import PLACEHOLDER_CODES, record_type
 from hub.access.policy import Category
 from hub.db import pair_in
+from hub.events import outbox
 from hub.standards.categories import shipped_category
 from hub.trade import quota
 from hub.trade.limits import Standing, applies_retail_limits, full_tax_applies, limit_value
@@ -576,6 +577,7 @@ async def apply(
 
 async def refresh_order_customs_status(*, session: AsyncSession, keys: set[OrderKey]) -> None:
     """Sets orders' customs status to their inventory's latest receipt (set-based)."""
+    before = await outbox.order_states(session=session, keys=keys)
     latest = (
         select(CustomsStatusEvent.return_status)
         .where(
@@ -594,6 +596,7 @@ async def refresh_order_customs_status(*, session: AsyncSession, keys: set[Order
             .values(customs_status=latest)
             .execution_options(synchronize_session=False)
         )
+    await outbox.order_changes(session=session, before=before, keys=keys, now=datetime.now(UTC))
 
 
 async def _by_order(
@@ -670,6 +673,8 @@ async def rematch(
     stand, and only where they count toward the buyer's year is decided again. All limit
     work of one call runs in one `quota.account`, so the buyer rows are locked in one order.
     """
+    # The statuses before, so that each change is written to the event log (outbox).
+    before = await outbox.order_states(session=session, keys=keys)
     orders, withdrawn = await _orders(session, sorted(keys))
     present = sorted(orders)
     imports = [k for k in present if orders[k].direction == "I"]
@@ -782,3 +787,4 @@ async def rematch(
             .values({c: bindparam(c) for c in rows[0] if c != "b_id"}),
             rows,
         )
+    await outbox.order_changes(session=session, before=before, keys=keys, now=datetime.now(UTC))

@@ -42,6 +42,7 @@ def settings(database_url: str) -> Settings:
         db_pool_size=POOL,
         db_pool_timeout=5.0,
         rate_limit_per_second=0.0,
+        log_sequencer=False,  # its background batches would be counted as the request's
     )
 
 

@@ -10,8 +10,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from hub.config import Settings
 from hub.db import unit_of_work
 from hub.standards.shipped import publish_shipped
+from tests.support import TEST_ISSUER
 
 Gql = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -22,6 +24,12 @@ mutation($input: DeclareInput!) {
     errors { code message }
   }
 }"""
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """A test hub whose sequencer runs, as in `hub serve`."""
+    return Settings(database_url=database_url, issuer=TEST_ISSUER, env="test")
 
 
 @pytest.fixture

@@ -169,3 +169,12 @@ async def test_a_queued_declaration_is_pending_until_the_sequencer_integrates_it
     assert done.status_code == 200
     head = verify.open_head((await http.get("/log/checkpoint")).text, await _keys(http))
     verify.check_inclusion(done.json(), head, declaration_id=d["id"])
+
+
+async def test_healthz_reports_the_leading_sequencer_and_its_merge_delay(
+    http: httpx.AsyncClient, declare: Declare
+) -> None:
+    await _declare_orders(declare, 1, prefix="HLZ")
+    body = (await http.get("/healthz")).json()
+    # One sequencer per database: the only hub process leads.
+    assert body["log"]["sequencer"] == "leading", body

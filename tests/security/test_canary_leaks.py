@@ -541,6 +541,9 @@ def variants(
         # Enterprises with documents listed under them (the others are stubs).
         "code": [PLATFORM, SELLER, PAYER_INSTITUTION, CARRIER, AGENT],
         "year": [2024],
+        # Tree sizes of the verifiable log's consistency proofs (hashes only, no payloads).
+        "from": [1],
+        "to": [2],
         "groupBy": [[Enum_(d)] for d in SCHEMA.get_type("StatisticsDimension").values]  # type: ignore[union-attr]
         + [[], [Enum_(d) for d in SCHEMA.get_type("StatisticsDimension").values]],  # type: ignore[union-attr]
     }

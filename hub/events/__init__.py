@@ -1,0 +1,1 @@
+"""The event log (outbox) and what reads it: subscriptions, webhooks, the NATS relay."""
