@@ -700,6 +700,7 @@ def cmd_verify_chain(args: argparse.Namespace) -> int:
             "checked": report.checked,
             "from_index": report.from_index,
             "to_index": report.to_index,
+            "pending": report.pending,
             "problems": [
                 {"index": p.index, "kind": p.kind.value, "detail": p.detail}
                 for p in report.problems
@@ -713,6 +714,8 @@ def cmd_verify_chain(args: argparse.Namespace) -> int:
             else "empty range"
         )
         print(f"chain OK: {report.checked:,} declarations verified ({span})")
+        if report.pending:
+            print(f"{report.pending:,} declaration(s) pending: in the chain once the log has them")
     else:
         print(
             f"chain BROKEN: {len(report.problems)} problem(s) in indexes "
@@ -871,7 +874,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     msg_import.set_defaults(func=cmd_messages_import)
 
-    verify = sub.add_parser("verify-chain", help="check the declarations' hash chain")
+    verify = sub.add_parser(
+        "verify-chain", help="check the declarations' hash chain (a view over the log)"
+    )
     verify.add_argument(
         "--from", dest="from_index", type=int, default=1, metavar="N", help="first index (1)"
     )

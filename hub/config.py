@@ -101,6 +101,12 @@ class Settings:
     log_batch: int = 1000
     log_sequencer: bool = True
     log_max_merge_delay_seconds: int = 60
+    # Witnesses (README, "Verifiable log"): `K of NAME,...` cosignatures make a checkpoint
+    # witnessed (empty: no policy). Checkpoints older than the grace period are thinned to
+    # the first of each keep-period, the newest and every cosigned one kept.
+    log_witness_policy: str = ""
+    log_checkpoint_grace_seconds: int = 600
+    log_checkpoint_keep_seconds: int = 60
     # The event log (README, "Events"): how often the sequencer numbers new events, how
     # many at a time, whether this process runs one, how long events are kept, and how
     # often a subscriber polls for events sequenced by another process.
@@ -226,6 +232,13 @@ class Settings:
             log_max_merge_delay_seconds=_int(
                 env, "HUB_LOG_MAX_MERGE_DELAY", cls.log_max_merge_delay_seconds, minimum=1
             ),
+            log_witness_policy=_witness_policy(env.get("HUB_LOG_WITNESS_POLICY", "")),
+            log_checkpoint_grace_seconds=_int(
+                env, "HUB_LOG_CHECKPOINT_GRACE", cls.log_checkpoint_grace_seconds, minimum=0
+            ),
+            log_checkpoint_keep_seconds=_int(
+                env, "HUB_LOG_CHECKPOINT_KEEP", cls.log_checkpoint_keep_seconds, minimum=1
+            ),
             events_interval_ms=_int(
                 env, "HUB_EVENTS_INTERVAL_MS", cls.events_interval_ms, minimum=1
             ),
@@ -252,6 +265,17 @@ class Settings:
             ),
             webhook_dispatcher=_flag(env, "HUB_WEBHOOK_DISPATCHER", default=True),
         )
+
+
+def _witness_policy(raw: str) -> str:
+    from hub.log.policy import WitnessPolicy
+
+    if not raw.strip():
+        return ""
+    try:
+        return WitnessPolicy.parse(raw).text()
+    except ValueError as exc:
+        raise SettingsError(f"HUB_LOG_WITNESS_POLICY={exc}") from exc
 
 
 def _log_origin(raw: str | None) -> str | None:

@@ -116,16 +116,12 @@ def postgres_template(fresh_postgres_database: Callable[[], str]) -> str:
 
 
 async def _truncate_all(url: str) -> None:
-    # chain_head holds the migration's genesis row: reset it rather than empty it.
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables if t.name != "chain_head")
+    # RESTART IDENTITY also restarts the sequences the tables own (declarations' numbers).
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            await connection.execute(
-                text("UPDATE chain_head SET last_index = 0, last_hash = :genesis"),
-                {"genesis": "0" * 64},
-            )
     finally:
         await engine.dispose()
 

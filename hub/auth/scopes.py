@@ -18,6 +18,7 @@ class Scope(StrEnum):
     STANDARDS_WRITE = "standards:write"
     AUDIT_READ = "audit:read"
     DOCUMENTS_WRITE = "documents:write"
+    WITNESS = "witness"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -31,6 +32,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.STANDARDS_WRITE: "administer the data-standard registry",
     Scope.AUDIT_READ: "supervisors: read the access log",
     Scope.DOCUMENTS_WRITE: "register trusted GraphQL documents (operations run by id)",
+    Scope.WITNESS: "departments: cosign the log's checkpoints after checking consistency",
 }
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

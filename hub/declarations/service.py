@@ -1,4 +1,4 @@
-"""Intake: resolve the standard, validate, check authority, deduplicate, chain, project.
+"""Intake: resolve the standard, validate, check authority, deduplicate, log, project.
 
 `declare_batch` is the one write path (a single declaration is a batch of one). It never
 commits: the caller's unit of work does, so a batch is all-or-nothing on a crash too.
@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.access import authority
 from hub.canonical import MAX_DEPTH, canonical_json, find_unstorable_text, nesting_depth
-from hub.db import in_values, json_loads
-from hub.declarations import chain
+from hub.db import in_values, json_loads, pair_in
+from hub.declarations import serial
 from hub.declarations.errors import DeclarationErrorCode, DeclarationIssue
 from hub.declarations.models import Declaration, NewDeclaration, StoredDeclaration
 from hub.events import outbox
@@ -29,6 +29,7 @@ from hub.standards.errors import StandardErrorCode, StandardsError
 from hub.standards.models import StandardVersion
 from hub.standards.validation import CompiledValidator, ValidationIssue
 from hub.trade import projection
+from hub.trade.models import Inventory
 from hub.trade.rules_config import RuleConfig
 
 MAX_BATCH = 1000
@@ -461,6 +462,76 @@ def _lifecycle_issue(
     return None
 
 
+def _identity(found: StoredDeclaration | dict[str, Any]) -> tuple[str, str]:
+    """(content hash, standard id) of a stored declaration or of a row of this batch."""
+    if isinstance(found, dict):
+        return found["content_hash"], found["standard_id"]
+    return found.content_hash, found.standard_id
+
+
+def _id_of(found: StoredDeclaration | dict[str, Any]) -> str:
+    return found["id"] if isinstance(found, dict) else found.id
+
+
+async def _subjects(
+    *, session: AsyncSession, declarant: Declarant, candidates: list[_Candidate]
+) -> set[str]:
+    """Everything the batch decides about, as serialisation subjects (hub/declarations/
+    serial.py): its records, the orders they re-match, the records their links and namers
+    are checked against, and its idempotency keys."""
+    subjects: set[str] = set()
+    indirect: set[tuple[str, str]] = set()  # (logisticsCode|logisticsNo or agentCode|copNo)
+    for candidate in candidates:
+        if not candidate.digest or candidate.version is None:
+            continue
+        subjects.add(serial.subject("record", candidate.version.standard_id, candidate.record_key))
+        if candidate.item.idempotency_key:
+            code = declarant.enterprise_code or ""
+            subjects.add(serial.subject("idem", code, candidate.item.idempotency_key))
+        rtype = candidate.rtype
+        if rtype is None:
+            continue
+        payload = candidate.item.payload
+        order = rtype.order_key(payload)
+        if order is not None:
+            subjects.add(serial.subject("order", *order))
+        subjects |= {serial.subject("record", *pair) for _, pair in _link_targets(candidate)}
+        subjects |= {serial.subject("record", *pair) for _, _, pair in _namer_records(candidate)}
+        # Records the projection links by other fields than their order (2.0.0: a receipt
+        # naming its inventory by copNo, an export waybill named by its inventory) re-match
+        # the order found through them: hold that order too, and the linking fields.
+        if payload.get("copNo") and payload.get("agentCode"):
+            pair = ("cop", f"{payload['agentCode']}|{payload['copNo']}")
+            subjects.add(serial.subject(*pair))
+            indirect.add(pair)
+        if rtype.node in ("waybill", "inventory") and payload.get("logisticsNo"):
+            pair = ("waybill", f"{payload.get('logisticsCode')}|{payload['logisticsNo']}")
+            subjects.add(serial.subject(*pair))
+            indirect.add(pair)
+    subjects |= {serial.subject("order", *o) for o in await _orders_via(session, indirect)}
+    return subjects
+
+
+async def _orders_via(session: AsyncSession, links: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The orders of the stored inventories these copNo / waybill links lead to."""
+    cops = [key.split("|", 1) for kind, key in links if kind == "cop"]
+    waybills = [key.split("|", 1) for kind, key in links if kind == "waybill"]
+    found: set[tuple[str, str]] = set()
+    for (left, right), pairs in (
+        ((Inventory.agent_code, Inventory.cop_no), cops),
+        ((Inventory.logistics_code, Inventory.logistics_no), waybills),
+    ):
+        if pairs:
+            rows = await session.execute(
+                select(Inventory.ebp_code, Inventory.order_no, left, right).where(
+                    pair_in(left, right, [(a, b) for a, b in pairs])
+                )
+            )
+            wanted = {(a, b) for a, b in pairs}
+            found |= {(r[0], r[1]) for r in rows if (r[2], r[3]) in wanted}
+    return found
+
+
 async def declare_batch(
     *,
     session: AsyncSession,
@@ -484,32 +555,35 @@ async def declare_batch(
         )
         return BatchOutcome([ItemResult(errors=(issue,)) for _ in items])
 
-    # Concurrent writers (threads, processes, hub instances) queue on the chain-head lock,
-    # and duplicates, lifecycle and indexes are decided only once it is held. PostgreSQL
-    # validates before queueing, so the lock is held for the writes alone. SQLite must
-    # write first: a transaction that reads and then writes can fail to upgrade its lock
-    # when another connection committed meanwhile.
+    # No lock shared by all writers: each batch holds only the subjects it decides about
+    # (its records, their orders, the records they link to, its idempotency keys; see
+    # hub/declarations/serial.py), so unrelated writers never wait for each other.
+    # PostgreSQL validates first and locks for the decisions alone. SQLite takes its single
+    # writer's lock first: a transaction that reads and then writes can fail to upgrade its
+    # lock when another connection committed meanwhile.
     candidates = [_Candidate(i, item) for i, item in enumerate(items)]
-    validate_first = session.get_bind().dialect.name == "postgresql"
-    if not validate_first:
-        last_index, last_hash = await chain.lock_head(session=session)
+    await serial.hold_writer(session=session)
     await _resolve_all(session=session, candidates=candidates)
     await _validate_all(
         session=session, candidates=candidates, declarant=declarant, validators=validators
     )
-    if validate_first:
-        last_index, last_hash = await chain.lock_head(session=session)
-    by_content = await _existing_by_content(
-        session=session, declarant=declarant, candidates=candidates
+    await serial.hold(
+        session=session,
+        subjects=await _subjects(session=session, declarant=declarant, candidates=candidates),
     )
-    by_key: dict[str, StoredDeclaration] = await _existing_by_key(
-        session=session, declarant=declarant, candidates=candidates
+    by_content: dict[tuple[str, str], StoredDeclaration | int] = dict(
+        await _existing_by_content(session=session, declarant=declarant, candidates=candidates)
+    )
+    by_key: dict[str, StoredDeclaration | int] = dict(
+        await _existing_by_key(session=session, declarant=declarant, candidates=candidates)
     )
     latest = await _latest_by_record(session=session, candidates=candidates)
 
     now = datetime.now(UTC)
     batch_id = _new_id() if len(items) > 1 else None
     results: list[ItemResult] = []
+    # Results that name a declaration of this batch: (result position, new row position).
+    fresh: list[tuple[int, int]] = []
     new_rows: list[dict[str, Any]] = []
     accepted: list[projection.Accepted] = []
     for candidate in candidates:
@@ -520,22 +594,23 @@ async def declare_batch(
         idem = candidate.item.idempotency_key
         original = by_content.get((standard_id, candidate.digest))
         keyed = by_key.get(idem) if idem else None
-        if keyed is not None and (keyed.content_hash, keyed.standard_id) != (
-            candidate.digest,
-            standard_id,
-        ):
+        keyed_row = new_rows[keyed] if isinstance(keyed, int) else keyed
+        if keyed_row is not None and _identity(keyed_row) != (candidate.digest, standard_id):
             issue = DeclarationIssue(
                 DeclarationErrorCode.IDEMPOTENCY_KEY_REUSED,
-                f"idempotency key {idem!r} was used for different content (declaration {keyed.id})",
+                f"idempotency key {idem!r} was used for different content "
+                f"(declaration {_id_of(keyed_row)})",
                 "/idempotencyKey",
             )
             results.append(ItemResult(errors=(issue,), warnings=candidate.warnings))
             continue
-        if original is not None or keyed is not None:
+        same = original if original is not None else keyed
+        if same is not None:
+            if isinstance(same, int):
+                fresh.append((len(results), same))
+                same = None
             results.append(
-                ItemResult(
-                    declaration=original or keyed, duplicate=True, warnings=candidate.warnings
-                )
+                ItemResult(declaration=same, duplicate=True, warnings=candidate.warnings)
             )
             continue
         record = (standard_id, candidate.record_key)
@@ -545,21 +620,10 @@ async def declare_batch(
             results.append(ItemResult(errors=(issue,), warnings=candidate.warnings))
             continue
 
-        last_index += 1
         declaration_id = _new_id()
-        link = chain.link_hash(
-            index=last_index,
-            prev_hash=last_hash,
-            declaration_id=declaration_id,
-            content_hash=candidate.digest,
-            standard_ref=candidate.version.ref,
-            declarant=declarant.enterprise_code,
-            client_id=declarant.client_id,
-            received_at=now,
-        )
         row = {
             "id": declaration_id,
-            "chain_index": last_index,
+            "chain_index": 0,  # numbered below, once the batch's new rows are known
             "standard_id": standard_id,
             "standard_version": candidate.version.version,
             "record_key": candidate.record_key,
@@ -570,21 +634,18 @@ async def declare_batch(
             "received_at": now,
             "payload": candidate.canonical,
             "content_hash": candidate.digest,
-            "prev_hash": last_hash,
-            "chain_hash": link,
             "supersedes": latest[record].id if record in latest else None,
             "batch_id": batch_id,
         }
-        last_hash = link
-        new_rows.append(row)
         latest[record] = _Latest(
             declaration_id, candidate.app_type, payload_value=candidate.item.payload
         )
-        declaration = NewDeclaration(**row)
-        by_content[(standard_id, candidate.digest)] = declaration
+        by_content[(standard_id, candidate.digest)] = len(new_rows)
         if idem:
-            by_key[idem] = declaration
-        results.append(ItemResult(declaration=declaration, warnings=candidate.warnings))
+            by_key[idem] = len(new_rows)
+        fresh.append((len(results), len(new_rows)))
+        new_rows.append(row)
+        results.append(ItemResult(warnings=candidate.warnings))
         accepted.append(
             projection.Accepted(
                 standard_id=standard_id,
@@ -595,6 +656,18 @@ async def declare_batch(
                 major=candidate.version.major,
             )
         )
+
+    # Numbered from the database's sequence after the subjects are held: a record's later
+    # declaration always has the larger number, and no chain head is shared by writers.
+    refused = atomic and any(r.errors for r in results)  # raised below: nothing is stored
+    count = 0 if refused else len(new_rows)
+    numbers = await serial.next_indexes(session=session, count=count) or [0] * len(new_rows)
+    stored = []
+    for row, number in zip(new_rows, numbers, strict=True):
+        row["chain_index"] = number
+        stored.append(NewDeclaration(**row))
+    for position, new in fresh:
+        results[position] = replace(results[position], declaration=stored[new])
 
     outcome = BatchOutcome(results, batch_id)
     if atomic and outcome.rejected:
@@ -610,7 +683,6 @@ async def declare_batch(
     if new_rows:
         # Core insert on the table: one executemany, no ORM bookkeeping per row.
         await session.execute(insert(Declaration.__table__), new_rows)
-        await chain.advance_head(session=session, last_index=last_index, last_hash=last_hash)
         # Queued for the verifiable log; the sequencer integrates it off the write path.
         await log_store.enqueue(session=session, declarations=new_rows, now=now)
         await projection.apply(session=session, accepted=accepted, rules=rules, now=now)

@@ -283,6 +283,9 @@ async def load_demo(
     by_standard, errors = await declare_demo(
         runtime=runtime, data=data, clients=created, progress=progress
     )
+    if runtime.log is not None:
+        # Into the verifiable log now, so the demo's chain and proofs are there at once.
+        await runtime.log.integrate_pending(session_factory=runtime.session_factory)
     async with runtime.session_factory() as session:
         statuses = await orders_by_match_status(session=session)
     return DemoSummary(

@@ -7,12 +7,11 @@ from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import select
 
 from hub.declarations.models import Declaration as DeclarationRow
 from hub.declarations.models import StoredDeclaration
 from hub.graphql.context import Info
-from hub.graphql.declarations.schema import may_read_declaration
+from hub.graphql.declarations.schema import may_read_declaration, touch_declarations
 from hub.log import merkle, service
 from hub.log.entry import of_declaration
 from hub.log.service import LogError, LogErrorCode
@@ -25,6 +24,9 @@ _VISIBLE = {
     LogErrorCode.PENDING: "NOT_FOUND",
     LogErrorCode.BAD_SIZE: "BAD_USER_INPUT",
     LogErrorCode.BAD_REQUEST: "BAD_USER_INPUT",
+    LogErrorCode.NOT_A_WITNESS: "FORBIDDEN",
+    LogErrorCode.BAD_COSIGNATURE: "BAD_USER_INPUT",
+    LogErrorCode.NOT_WITNESSED: "NOT_FOUND",
 }
 
 
@@ -82,15 +84,15 @@ class LogQuery:
         self, info: Info, id: strawberry.ID, size: int | None = None
     ) -> InclusionProof:
         session = info.context.read_session
-        declarant = await session.scalar(
-            select(DeclarationRow.declarant).where(DeclarationRow.id == str(id))
-        )
+        row = await session.get(DeclarationRow, str(id))
         try:
-            if declarant is None or not may_read_declaration(info.context.principal, declarant):
+            if row is None or not may_read_declaration(info.context.principal, row.declarant):
                 raise LogError(LogErrorCode.NOT_FOUND, "no such declaration in the log")
             proof = await service.inclusion(session=session, declaration_id=str(id), size=size)
         except LogError as error:
             raise _graphql_error(error) from None
+        # A proof shows the declaration's provenance (its entry): a read, logged like one.
+        touch_declarations(info.context.audit, [row])
         body = proof.as_json()
         return InclusionProof(
             leaf_index=proof.leaf_index,

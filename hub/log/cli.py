@@ -7,7 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from hub.log import verify
+from hub.log import verify, witness_cli
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,14 +27,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     check.add_argument(
         "--full", action="store_true", help="recompute the whole log from the database"
     )
+    check.add_argument(
+        "--witnesses",
+        type=Path,
+        help="the witness list and policy (/log/witnesses): the checkpoint must satisfy it",
+    )
     check.add_argument("--json", action="store_true", help="print the result as JSON")
     check.set_defaults(func=cmd_log_verify)
+    witness_cli.add_parser(log)
 
 
 def _offline(args: argparse.Namespace) -> int:
     try:
         keys = verify.log_keys(json.loads(args.jwks.read_text()))
         head = verify.open_head(args.checkpoint.read_bytes(), keys)
+        cosigned: list[str] = []
+        if args.witnesses is not None:
+            witnesses, policy = verify.witness_keys(json.loads(args.witnesses.read_text()))
+            if policy is None:
+                raise verify.VerificationError("the witness list names no policy")
+            cosigned = verify.check_witnessed(head, witnesses, policy)
         entry = None
         if args.proof is not None:
             entry = verify.check_inclusion(
@@ -46,13 +58,17 @@ def _offline(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:  # VerificationError is a ValueError
         print(json.dumps({"ok": False, "error": str(exc)}) if args.json else f"FAILED: {exc}")
         return 1
-    result = {"ok": True, "origin": head.checkpoint.origin, "size": head.size}
+    result: dict[str, object] = {"ok": True, "origin": head.checkpoint.origin, "size": head.size}
+    if args.witnesses is not None:
+        result["witnesses"] = cosigned
     if entry is not None:
         result |= {"declaration": entry.declaration_id, "declarant": entry.declarant}
     if args.json:
         print(json.dumps(result))
     elif entry is None:
         print(f"checkpoint OK: {head.checkpoint.origin} at size {head.size:,}")
+        if cosigned:
+            print(f"witnessed by {', '.join(cosigned)}")
     else:
         print(
             f"OK: declaration {entry.declaration_id} is in {head.checkpoint.origin} "

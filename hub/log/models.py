@@ -27,12 +27,14 @@ class LogEntry(Base):
 
     # No foreign key: an entry is evidence that must outlive a declaration someone deletes.
     declaration_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    # Order of integration among pending entries: the declaration's chain index.
+    # Order of integration among pending entries: the declaration's arrival number.
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     leaf_index: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
     entry: Mapped[bytes] = mapped_column(LargeBinary)  # exactly the bytes the leaf hashes
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary)
-    # The declaration's hash-chain link, kept as history of the chain the log replaced.
+    # The declaration's hash-chain link: the chain the log replaced, continued in log order by
+    # the sequencer (hub/declarations/chain.py), so the chain is a view over the log.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     chain_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sequenced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -83,7 +83,8 @@ class Verifier:
     @classmethod
     def parse(cls, vkey: str) -> Verifier:
         """Reads a vkey string; refuses one whose id does not match its key."""
-        parts = vkey.strip().split("+")
+        # The key material is base64, which may hold "+": only the first two split.
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3:
             raise NoteError("a verifier key is name+id+key")
         name, hex_id, material = parts

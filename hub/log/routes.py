@@ -1,18 +1,35 @@
-"""GET /log/checkpoint, /log/proof/inclusion and /log/proof/consistency."""
+"""The log over HTTP: checkpoints (newest, witnessed), proofs, witnesses and cosigning.
+
+GET /log/checkpoint, /log/checkpoint/witnessed, /log/witnesses, /log/proof/inclusion,
+/log/proof/consistency; POST /log/cosign (scope `witness`).
+"""
 
 from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from hub.access import audit_log
+from hub.access.audit import AccessRecorder
+from hub.auth.principal import Principal
+from hub.auth.scopes import Scope
 from hub.auth.tokens import TokenRejected
+from hub.db import unit_of_work
 from hub.declarations.models import Declaration
-from hub.graphql.declarations.schema import may_read_declaration
+from hub.graphql.declarations.schema import may_read_declaration, touch_declarations
 from hub.http.errors import error_body
 from hub.log import service
+from hub.log.policy import WitnessPolicy
 from hub.log.service import LogError, LogErrorCode
 from hub.runtime import Runtime
+
+PURPOSE_HEADER = "hub-purpose"
+MAX_COSIGN_BODY = 4096
 
 _MAX_SIZE = 1 << 62
 
@@ -49,38 +66,151 @@ async def checkpoint(request: Request) -> Response:
     return PlainTextResponse(text, headers={"Cache-Control": "no-cache"})
 
 
-async def inclusion(request: Request) -> Response:
-    """{"leafIndex", "treeSize", "leafHash", "entry", "hashes"} for a readable declaration."""
-    runtime: Runtime = request.app.state.runtime
+class _Unauthenticated(Exception):
+    def __init__(self, response: Response):
+        self.response = response
+
+
+async def _principal(request: Request, runtime: Runtime) -> Principal:
     try:
-        principal = await runtime.verifier.verify_header(request.headers.get("authorization"))
+        return await runtime.verifier.verify_header(request.headers.get("authorization"))
     except TokenRejected as rejected:
         body = error_body(
             path=request.url.path, status=401, code="UNAUTHENTICATED", message=rejected.description
         )
-        return JSONResponse(
-            body, status_code=401, headers={"WWW-Authenticate": rejected.www_authenticate()}
-        )
+        raise _Unauthenticated(
+            JSONResponse(
+                body, status_code=401, headers={"WWW-Authenticate": rejected.www_authenticate()}
+            )
+        ) from None
+
+
+async def _record_read(
+    request: Request, runtime: Runtime, principal: Principal, row: Declaration, started: datetime
+) -> None:
+    """Writes the access event of a proof read (the entry is the declaration's provenance)."""
+    recorder = AccessRecorder()
+    touch_declarations(recorder, [row])
+    operation = audit_log.Operation(
+        type="query",
+        name="GET /log/proof/inclusion",
+        document_hash=hashlib.sha256(str(request.url.path).encode()).hexdigest(),
+    )
+    event = audit_log.build_event(
+        principal=principal,
+        recorder=recorder,
+        operation=operation,
+        purpose=audit_log.normalise_purpose(header=request.headers.get(PURPOSE_HEADER)),
+        occurred_at=started,
+    )
+    async with unit_of_work(runtime.session_factory) as session:
+        await audit_log.record(session=session, event=event)
+
+
+async def inclusion(request: Request) -> Response:
+    """{"leafIndex", "treeSize", "leafHash", "entry", "hashes"} for a readable declaration;
+    the read is written to the access log like `declaration(id)`'s."""
+    runtime: Runtime = request.app.state.runtime
+    started = datetime.now(UTC)
+    try:
+        principal = await _principal(request, runtime)
+    except _Unauthenticated as refused:
+        return refused.response
     try:
         declaration_id = request.query_params.get("id", "")
         if not declaration_id or len(declaration_id) > 32:
             raise LogError(LogErrorCode.BAD_REQUEST, "id must be a declaration id")
         size = _int_param(request, "size", required=False)
         async with runtime.session_factory() as session:
-            declarant = await session.scalar(
-                Declaration.__table__.select()
-                .with_only_columns(Declaration.declarant)
-                .where(Declaration.id == declaration_id)
-            )
+            row = await session.get(Declaration, declaration_id)
             # The same rule as `declaration(id)`; unreadable and absent look the same.
-            if declarant is None or not may_read_declaration(principal, declarant):
+            if row is None or not may_read_declaration(principal, row.declarant):
                 raise LogError(LogErrorCode.NOT_FOUND, "no such declaration in the log")
             proof = await service.inclusion(
                 session=session, declaration_id=declaration_id, size=size
             )
     except LogError as error:
         return _refuse(request, error)
+    await _record_read(request, runtime, principal, row, started)
     return JSONResponse(proof.as_json(), headers={"Cache-Control": "no-store"})
+
+
+def _policy(runtime: Runtime) -> WitnessPolicy | None:
+    text = runtime.settings.log_witness_policy
+    return WitnessPolicy.parse(text) if text else None
+
+
+async def witnessed(request: Request) -> Response:
+    """The newest checkpoint the witness policy's quorum cosigned, with its cosignatures."""
+    runtime: Runtime = request.app.state.runtime
+    policy = _policy(runtime)
+    try:
+        if policy is None:
+            raise LogError(LogErrorCode.NOT_WITNESSED, "the hub has no witness policy")
+        async with runtime.session_factory() as session:
+            text = await service.witnessed_checkpoint(session=session, policy=policy)
+    except LogError as error:
+        return _refuse(request, error)
+    return PlainTextResponse(text, headers={"Cache-Control": "no-cache"})
+
+
+async def witnesses(request: Request) -> Response:
+    """{"policy": "K of a,b", "witnesses": [{"name", "vkey"}]}: what a bank needs to check
+    a witnessed checkpoint offline."""
+    runtime: Runtime = request.app.state.runtime
+    policy = _policy(runtime)
+    async with runtime.session_factory() as session:
+        keys = await service.witness_keys(session=session)
+    return JSONResponse(
+        {
+            "policy": policy.text() if policy else None,
+            "witnesses": [{"name": k.name, "vkey": k.vkey} for k in keys],
+        },
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+async def cosign(request: Request) -> Response:
+    """A witness posts its cosignature: {"size": N, "cosignature": "— name base64\\n"}."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        principal = await _principal(request, runtime)
+    except _Unauthenticated as refused:
+        return refused.response
+    # Witnesses are the hub's own clients: an external issuer's client id is not one.
+    if not principal.has(Scope.WITNESS) or principal.issuer_key is not None:
+        body = error_body(
+            path=request.url.path,
+            status=403,
+            code="FORBIDDEN",
+            message="cosigning needs the scope 'witness'",
+        )
+        return JSONResponse(body, status_code=403)
+    try:
+        raw = await request.body()
+        if len(raw) > MAX_COSIGN_BODY:
+            raise LogError(LogErrorCode.BAD_REQUEST, "the body is too large")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        fields = body if isinstance(body, dict) else {}
+        size, line = fields.get("size"), fields.get("cosignature")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise LogError(LogErrorCode.BAD_REQUEST, "size must be a non-negative integer")
+        if not isinstance(line, str):
+            raise LogError(LogErrorCode.BAD_REQUEST, "cosignature must be a signature line")
+        async with unit_of_work(runtime.session_factory) as session:
+            name = await service.accept_cosignature(
+                session=session,
+                client_id=principal.client_id,
+                size=size,
+                line=line,
+                now=datetime.now(UTC),
+            )
+    except LogError as error:
+        return _refuse(request, error)
+    return JSONResponse({"witness": name, "size": size}, headers={"Cache-Control": "no-store"})
 
 
 async def consistency(request: Request) -> Response:
@@ -102,6 +232,9 @@ async def consistency(request: Request) -> Response:
 
 ROUTES = [
     Route("/log/checkpoint", checkpoint, methods=["GET"]),
+    Route("/log/checkpoint/witnessed", witnessed, methods=["GET"]),
+    Route("/log/witnesses", witnesses, methods=["GET"]),
+    Route("/log/cosign", cosign, methods=["POST"]),
     Route("/log/proof/inclusion", inclusion, methods=["GET"]),
     Route("/log/proof/consistency", consistency, methods=["GET"]),
 ]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.config import Settings
 from hub.db import unit_of_work
 from hub.log import keys
 from hub.log.note import Signer, Verifier
-from hub.log.sequencer import Sequencer
+from hub.log.sequencer import SEQUENCER_LOCK_ID, Sequencer, integrate_all
 from hub.log.verify import jwk
 
 
@@ -43,8 +45,25 @@ class LogRuntime:
                 origin=self.origin,
                 interval=self.settings.log_interval_ms / 1000,
                 batch=self.settings.log_batch,
+                prune_grace=timedelta(seconds=self.settings.log_checkpoint_grace_seconds),
+                prune_keep=timedelta(seconds=self.settings.log_checkpoint_keep_seconds),
             )
             self.sequencer.start()
+
+    async def integrate_pending(self, *, session_factory: async_sessionmaker[AsyncSession]) -> int:
+        """Integrates every pending entry now (`hub demo`, loaders), unless another process
+        leads the log, which then does; returns how many this call integrated."""
+        async with unit_of_work(session_factory) as session:
+            if self.signer is None:
+                self.signer = await keys.ensure_signer(session=session, origin=self.origin)
+            if session.get_bind().dialect.name == "postgresql":
+                # The leader's session lock and this transaction's lock exclude each other.
+                free = await session.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK_ID}
+                )
+                if not free:
+                    return 0
+            return await integrate_all(session=session, signer=self.signer, origin=self.origin)
 
     async def stop(self) -> None:
         """Stops the sequencer (its running batch completes first)."""

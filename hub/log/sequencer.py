@@ -8,6 +8,8 @@ over. On SQLite each batch starts with a write, so batches of several processes 
 at a time under the database's single writer. Each batch is one transaction: the leaf
 indices, the new nodes and the checkpoint commit together or not at all, and the unique
 leaf index and checkpoint size refuse a second writer that somehow ran beside the first.
+The same transaction extends the declarations' hash chain in leaf order (a link per entry,
+hub/declarations/chain.py), which is what keeps `verifyChain` a view over the log.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from hub.declarations import chain
 from hub.log import merkle, store
 from hub.log.models import LogCheckpoint, LogEntry, LogNode
 from hub.log.note import Checkpoint, Signer, sign
@@ -54,7 +57,13 @@ async def integrate(
     latest = await store.latest_checkpoint(db=db)
     pending = (
         await db.execute(
-            select(LogEntry.declaration_id, LogEntry.leaf_hash, LogEntry.queued_at)
+            select(
+                LogEntry.declaration_id,
+                LogEntry.seq,
+                LogEntry.entry,
+                LogEntry.leaf_hash,
+                LogEntry.queued_at,
+            )
             .where(LogEntry.leaf_index.is_(None))
             .order_by(LogEntry.seq)
             .limit(limit)
@@ -66,11 +75,23 @@ async def integrate(
     created, root = merkle.append(size, edge, [bytes(p.leaf_hash) for p in pending])
     now = datetime.now(UTC)
     if pending:
+        links = chain.extend(
+            prev_hash=await chain.last_link(db=db, size=size),
+            entries=[(int(p.seq), bytes(p.entry)) for p in pending],
+        )
         await db.execute(
             update(LogEntry.__table__)
             .where(LogEntry.__table__.c.declaration_id == bindparam("did"))
-            .values(leaf_index=bindparam("leaf"), sequenced_at=bindparam("at")),
-            [{"did": p.declaration_id, "leaf": size + i, "at": now} for i, p in enumerate(pending)],
+            .values(
+                leaf_index=bindparam("leaf"),
+                sequenced_at=bindparam("at"),
+                prev_hash=bindparam("prev"),
+                chain_hash=bindparam("link"),
+            ),
+            [
+                {"did": p.declaration_id, "leaf": size + i, "at": now, "prev": prev, "link": link}
+                for i, (p, (prev, link)) in enumerate(zip(pending, links, strict=True))
+            ],
         )
         await db.execute(
             insert(LogNode.__table__),
@@ -130,9 +151,15 @@ class Sequencer:
     interval: float = 0.2
     batch: int = 1000
     standby_poll: float = 1.0
+    # Checkpoint pruning (hub/log/service.py prune_checkpoints), run by the leader.
+    prune_grace: timedelta = timedelta(minutes=10)
+    prune_keep: timedelta = timedelta(minutes=1)
+    prune_every: float = 60.0
     delays: MergeDelays = field(default_factory=MergeDelays)
     leading: bool = False
     last_batch_at: float | None = None
+    _pruned_at: float | None = None
+    _pruned_until: datetime | None = None
     _task: asyncio.Task[None] | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -191,6 +218,7 @@ class Sequencer:
                 if done is not None:
                     self.delays.add(done.merge_delays)
                     self.last_batch_at = time.monotonic()
+                await self._prune(connection)
                 if done is not None and done.integrated == self.batch:
                     continue  # more are waiting: no pause
                 self._wake.clear()
@@ -213,6 +241,23 @@ class Sequencer:
                 await connection.close()
             else:
                 await connection.close()
+
+    async def _prune(self, connection: AsyncConnection) -> None:
+        now = time.monotonic()
+        if self._pruned_at is not None and now - self._pruned_at < self.prune_every:
+            return
+        from hub.log.service import prune_checkpoints  # service imports the store, as we do
+
+        moment = datetime.now(UTC)
+        async with connection.begin():
+            await prune_checkpoints(
+                db=connection,
+                now=moment,
+                grace=self.prune_grace,
+                keep=self.prune_keep,
+                since=self._pruned_until,
+            )
+        self._pruned_at, self._pruned_until = now, moment - self.prune_grace
 
 
 async def integrate_all(*, session: AsyncSession, signer: Signer, origin: str) -> int:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.log import store
-from hub.log.models import LogCosignature
+from hub.log.models import LogCheckpoint, LogCosignature, LogWitness
+from hub.log.note import COSIGNATURE_V1, NoteError, Verifier, cosignature_time, cosigners, parse
+from hub.log.policy import WitnessPolicy
 
 
 class LogErrorCode(StrEnum):
@@ -21,6 +24,9 @@ class LogErrorCode(StrEnum):
     PENDING = "PENDING"  # queued, not yet integrated: retry shortly
     BAD_SIZE = "BAD_SIZE"  # a size the tree does not have (yet)
     BAD_REQUEST = "BAD_REQUEST"  # a malformed parameter
+    NOT_A_WITNESS = "NOT_A_WITNESS"  # the client has no registered witness key
+    BAD_COSIGNATURE = "BAD_COSIGNATURE"  # the line is not the witness's valid cosignature
+    NOT_WITNESSED = "NOT_WITNESSED"  # no checkpoint satisfies the witness policy (yet)
 
 
 _STATUS = {
@@ -29,7 +35,13 @@ _STATUS = {
     LogErrorCode.PENDING: 409,
     LogErrorCode.BAD_SIZE: 400,
     LogErrorCode.BAD_REQUEST: 400,
+    LogErrorCode.NOT_A_WITNESS: 403,
+    LogErrorCode.BAD_COSIGNATURE: 400,
+    LogErrorCode.NOT_WITNESSED: 404,
 }
+
+# A cosignature dated further ahead than this is refused (clocks differ a little).
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class LogError(Exception):
@@ -128,3 +140,137 @@ async def consistency(*, session: AsyncSession, old: int, new: int) -> list[byte
     if not 0 <= old <= new:
         raise LogError(LogErrorCode.BAD_SIZE, f"from ({old}) must be within 0..to ({new})")
     return await store.consistency_hashes(db=session, old=old, new=new)
+
+
+async def register_witness(
+    *, session: AsyncSession, client_id: str, vkey: str, now: datetime
+) -> LogWitness:
+    """Registers (or re-keys) a witness: its client and its cosignature verifier key."""
+    try:
+        verifier = Verifier.parse(vkey)
+    except NoteError as exc:
+        raise LogError(LogErrorCode.BAD_REQUEST, f"vkey: {exc}") from exc
+    if verifier.sig_type != COSIGNATURE_V1:
+        raise LogError(LogErrorCode.BAD_REQUEST, "a witness key is a cosignature/v1 key (0x04)")
+    row = await session.get(LogWitness, verifier.name)
+    if row is None:
+        row = LogWitness(name=verifier.name, vkey=verifier.vkey, client_id=client_id)
+        row.created_at = now
+        session.add(row)
+    else:
+        row.vkey, row.client_id = verifier.vkey, client_id
+    await session.flush()
+    return row
+
+
+async def witness_keys(*, session: AsyncSession) -> list[Verifier]:
+    """Every registered witness's cosignature key."""
+    rows = await session.scalars(select(LogWitness.vkey).order_by(LogWitness.name))
+    return [Verifier.parse(v) for v in rows]
+
+
+async def accept_cosignature(
+    *, session: AsyncSession, client_id: str, size: int, line: str, now: datetime
+) -> str:
+    """Verifies a witness's cosignature on the checkpoint of `size` and stores it; returns
+    the witness's name. The witness is the one registered for the calling client."""
+    witness = await session.scalar(select(LogWitness).where(LogWitness.client_id == client_id))
+    if witness is None:
+        raise LogError(LogErrorCode.NOT_A_WITNESS, "this client is not a registered witness")
+    stored = await store.checkpoint_at(db=session, size=size)
+    if stored is None:
+        raise LogError(LogErrorCode.BAD_SIZE, f"the log has no checkpoint of size {size}")
+    if not line.endswith("\n") or line.count("\n") != 1:
+        raise LogError(LogErrorCode.BAD_COSIGNATURE, "a cosignature is one signature line")
+    verifier = Verifier.parse(witness.vkey)
+    try:
+        note = parse(stored.note + line)
+        signature = note.signatures[-1]
+        if (signature.name, signature.key_id) != (verifier.name, verifier.key_id):
+            raise NoteError(f"the line is not signed by the key of witness {verifier.name}")
+        if verifier not in cosigners(note, [verifier]):
+            raise NoteError("the cosignature does not verify")
+        timestamp = cosignature_time(signature)
+    except NoteError as exc:
+        raise LogError(LogErrorCode.BAD_COSIGNATURE, str(exc)) from exc
+    if timestamp > (now + MAX_CLOCK_SKEW).timestamp():
+        raise LogError(LogErrorCode.BAD_COSIGNATURE, "the cosignature is dated in the future")
+    await session.execute(
+        delete(LogCosignature).where(
+            LogCosignature.witness == verifier.name, LogCosignature.size == size
+        )
+    )
+    session.add(
+        LogCosignature(
+            witness=verifier.name, size=size, line=line, cosigned_at=timestamp, received_at=now
+        )
+    )
+    await session.flush()
+    return verifier.name
+
+
+async def witnessed_checkpoint(*, session: AsyncSession, policy: WitnessPolicy) -> str:
+    """The newest checkpoint that `policy`'s quorum of witnesses cosigned, with every
+    cosignature on it."""
+    counted = (
+        select(LogCosignature.size)
+        .where(LogCosignature.witness.in_(policy.witnesses))
+        .group_by(LogCosignature.size)
+        .having(func.count() >= policy.quorum)
+        .order_by(LogCosignature.size.desc())
+        .limit(1)
+    )
+    size = await session.scalar(counted)
+    stored = None if size is None else await store.checkpoint_at(db=session, size=size)
+    if stored is None:
+        raise LogError(
+            LogErrorCode.NOT_WITNESSED, f"no checkpoint is cosigned by {policy.text()} yet"
+        )
+    return await with_cosignatures(session=session, size=stored.size, note=stored.note)
+
+
+async def prune_checkpoints(
+    *,
+    db: store.Executor,
+    now: datetime,
+    grace: timedelta,
+    keep: timedelta,
+    since: datetime | None = None,
+) -> int:
+    """Thins the checkpoints older than `grace` (and, given `since`, newer than the last
+    pass): keeps the first of each `keep` period, the newest and every cosigned one;
+    returns how many were deleted. Proofs need only the stored nodes, and a witness or a
+    bank asking for a size the log no longer has a note for gets the nearest kept one."""
+    table = LogCheckpoint.__table__
+    cutoff = now - grace
+    query = select(table.c.size, table.c.created_at).where(table.c.created_at < cutoff)
+    if since is not None:
+        query = query.where(table.c.created_at >= since - keep)
+    rows = (await db.execute(query.order_by(table.c.size))).all()
+    if not rows:
+        return 0
+    newest = await db.scalar(select(func.max(table.c.size)))
+    cosigned = set(
+        await db.scalars(
+            select(LogCosignature.size)
+            .where(LogCosignature.size.between(rows[0].size, rows[-1].size))
+            .distinct()
+        )
+    )
+    period = keep.total_seconds()
+    firsts: set[int] = set()
+    doomed = []
+    for size, created in rows:
+        bucket = int(_aware(created).timestamp() // period)
+        if bucket not in firsts:
+            firsts.add(bucket)  # sizes grow with time: the first of its period stays
+        elif size != newest and size not in cosigned:
+            doomed.append(size)
+    for start in range(0, len(doomed), 500):
+        chunk = doomed[start : start + 500]
+        await db.execute(delete(table).where(table.c.size.in_(chunk)))
+    return len(doomed)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -36,7 +36,9 @@ def entry_rows(declarations: Sequence[Mapping[str, Any]], *, now: datetime) -> l
                 "leaf_index": None,
                 "entry": data,
                 "leaf_hash": merkle.leaf_hash(data),
-                "chain_hash": row.get("chain_hash"),
+                # The chain link is the sequencer's to write, in log order.
+                "prev_hash": None,
+                "chain_hash": None,
                 "queued_at": now,
                 "sequenced_at": None,
             }

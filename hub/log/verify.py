@@ -7,6 +7,8 @@ checkpoint. Imports nothing from the server (only `hub.log.merkle`, `hub.log.not
     entry = check_inclusion(proof, head, declaration_id=..., payload=...)
                                                            # GET /log/proof/inclusion?id=..
     check_consistency(old_head, head, hashes)              # GET /log/proof/consistency
+    check_witnessed(head, witness_keys(doc), policy)       # GET /log/witnesses and
+                                                           # /log/checkpoint/witnessed
 """
 
 from __future__ import annotations
@@ -20,7 +22,18 @@ from typing import Any
 
 from hub.log import merkle
 from hub.log.entry import Entry
-from hub.log.note import ED25519, Checkpoint, Note, NoteError, Signer, Verifier, open_note
+from hub.log.note import (
+    COSIGNATURE_V1,
+    ED25519,
+    Checkpoint,
+    Note,
+    NoteError,
+    Signer,
+    Verifier,
+    cosigners,
+    open_note,
+)
+from hub.log.policy import WitnessPolicy
 
 PROMISE_LINE = "inclusion-promise/v1"
 
@@ -184,3 +197,29 @@ def check_promise(note: str, keys: list[Verifier], *, entry: bytes) -> datetime:
         return datetime.strptime(lines[3], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError as exc:
         raise VerificationError("the promise's deadline is not a UTC time") from exc
+
+
+def witness_keys(document: Any) -> tuple[list[Verifier], WitnessPolicy | None]:
+    """The witnesses' cosignature keys and the policy from the JSON of /log/witnesses (a
+    bank keeps its own copy: a hub that changed them would be noticed)."""
+    try:
+        keys = [Verifier.parse(w["vkey"]) for w in document["witnesses"]]
+        policy = document.get("policy")
+        return keys, WitnessPolicy.parse(policy) if policy else None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise VerificationError(f"the witness list is malformed: {exc}") from exc
+
+
+def check_witnessed(head: Head, witnesses: list[Verifier], policy: WitnessPolicy) -> list[str]:
+    """The policy's witnesses whose cosignatures on the checkpoint verify; raises unless
+    they reach the policy's quorum."""
+    keys = [w for w in witnesses if w.sig_type == COSIGNATURE_V1 and w.name in policy.witnesses]
+    try:
+        names = [v.name for v in cosigners(head.note, keys)]
+    except NoteError as exc:
+        raise VerificationError(f"cosignature: {exc}") from exc
+    if not policy.satisfied_by(names):
+        raise VerificationError(
+            f"cosigned by {', '.join(names) or 'no witness'}; the policy is {policy.text()}"
+        )
+    return names

@@ -327,7 +327,11 @@ async def _upsert_enterprises(
     if stubs:
         statement = _insert(session, Enterprise)
         await session.execute(
-            statement.on_conflict_do_nothing(index_elements=["code"]), list(stubs.values())
+            statement.on_conflict_do_nothing(index_elements=["code"]),
+            # Code order: concurrent batches (no global write lock) insert new enterprises in
+            # one order, so two first mentions cannot deadlock (node rows need not: each
+            # record is held by its writer, hub/declarations/serial.py).
+            [stubs[code] for code in sorted(stubs)],
         )
 
 

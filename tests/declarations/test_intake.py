@@ -25,6 +25,7 @@ from tests.declarations.conftest import (
     import_documents,
 )
 from tests.standards.samples import WAREHOUSE_OWNER
+from tests.support import log_integrated
 
 Declare = Callable[..., Awaitable[dict[str, Any]]]
 Gql = Callable[..., Awaitable[dict[str, Any]]]
@@ -46,17 +47,19 @@ async def test_a_valid_order_is_stored_with_provenance_and_projected(
     assert declaration["declarant"] == PLATFORM
     assert declaration["contentHash"] == content_hash(payload)
     assert declaration["chainIndex"] == 1
-    assert declaration["prevHash"] == "0" * 64
+    assert declaration["prevHash"] is None  # pending in the log: linked once integrated
     assert declaration["recordKey"] == f"{PLATFORM}|XZ202403150001"
     order = await read_order("XZ202403150001")
     assert order["status"] == "ACTIVE"
     assert order["matching"]["status"] == "INCOMPLETE"
     assert set(order["matching"]["missing"]) == {"payment", "waybill", "inventory"}
     assert [p["declarationId"] for p in order["provenance"]] == [declaration["id"]]
+    await log_integrated(app)
     async with app.state.runtime.session_factory() as session:
         stored = await session.get(Declaration, declaration["id"])
     assert stored is not None
     assert stored.payload == canonical_json(payload).decode()
+    assert stored.prev_hash == "0" * 64  # the first link of the chain
 
 
 async def test_the_same_payload_twice_returns_the_original_as_a_duplicate(
@@ -321,8 +324,10 @@ async def test_concurrent_writers_get_a_gapless_chain(declare: Declare, app: Sta
     assert indexes == list(range(1, 13))
     from hub.declarations import chain
 
+    assert await log_integrated(app) == 12
     async with app.state.runtime.session_factory() as session:
-        assert (await chain.verify(session=session)).ok
+        report = await chain.verify(session=session)
+    assert report.ok and report.checked == 12
 
 
 CHECK = """

@@ -96,6 +96,15 @@ def test_a_deleted_declaration_is_named_by_its_index(db: Path) -> None:
     code, out = verify_chain(db)
     assert code == 1
     assert f"  index {total // 2}  MISSING  indexes {total // 2}..{total // 2} are absent" in out
+
+
+def test_a_declaration_deleted_with_its_log_entry_breaks_the_next_link(db: Path) -> None:
+    total = count(db)
+    execute(db, "DELETE FROM log_entries WHERE seq = ?", total // 2)
+    execute(db, "DELETE FROM declarations WHERE chain_index = ?", total // 2)
+    code, out = verify_chain(db)
+    assert code == 1
+    assert f"  index {total // 2}  MISSING  indexes {total // 2}..{total // 2} are absent" in out
     assert f"  index {total // 2 + 1}  BROKEN_LINK  " in out
 
 

@@ -8,11 +8,12 @@ import strawberry
 from sqlalchemy import select
 from strawberry.scalars import JSON
 
+from hub.access.audit import AccessRecorder
 from hub.access.authority import RECORD_TYPES, record_type
 from hub.auth.principal import Principal
 from hub.auth.scopes import Scope
 from hub.db import json_loads
-from hub.declarations import chain
+from hub.declarations import chain, serial
 from hub.declarations.models import Declaration as DeclarationRow
 from hub.declarations.models import StoredDeclaration
 from hub.declarations.service import (
@@ -52,13 +53,18 @@ def may_read_declaration(principal: Principal, declarant: str) -> bool:
 def _touch(info: Info, rows: Sequence[StoredDeclaration]) -> None:
     """Notes each declaration returned, for the access log, under its declarant and every
     enterprise its record names in a role (they all see that their record was read)."""
+    touch_declarations(info.context.audit, rows)
+
+
+def touch_declarations(recorder: AccessRecorder, rows: Sequence[StoredDeclaration]) -> None:
+    """`_touch` for any recorder (the log's HTTP proofs note their reads the same way)."""
     for row in rows:
         rtype = record_type(row.standard_id)
         named: frozenset[str] = frozenset()
         if rtype is not None:
             payload = json_loads(row.payload)
             named = rtype.party_codes(payload) if isinstance(payload, dict) else frozenset()
-        info.context.audit.touch(
+        recorder.touch(
             enterprises=(row.declarant, *sorted(named)),
             records=(f"{row.standard_id}:{row.record_key}",),
         )
@@ -106,19 +112,25 @@ async def _declare(info: Info, inputs: list[DeclareInput], atomic: bool) -> Batc
     runtime = info.context.runtime
     declarant = Declarant(client_id=principal.client_id, enterprise_code=principal.enterprise_code)
     items = [DeclareItem(i.standard, i.payload, i.idempotency_key) for i in inputs]
-    try:
-        async with info.context.transaction() as session:
-            outcome = await declare_batch(
-                session=session,
-                declarant=declarant,
-                items=items,
-                atomic=atomic,
-                validators=runtime.validators,
-                rules=runtime.rules,
-            )
-    except BatchRejected as rejected:
-        metrics.count_declarations(rejected.outcome, committed=False)
-        return rejected.outcome
+    for attempt in range(1, serial.ATTEMPTS + 1):
+        try:
+            async with info.context.transaction() as session:
+                outcome = await declare_batch(
+                    session=session,
+                    declarant=declarant,
+                    items=items,
+                    atomic=atomic,
+                    validators=runtime.validators,
+                    rules=runtime.rules,
+                )
+            break
+        except BatchRejected as rejected:
+            metrics.count_declarations(rejected.outcome, committed=False)
+            return rejected.outcome
+        except Exception as exc:
+            # No global write lock: a rare race the database broke (a deadlock) runs again.
+            if attempt == serial.ATTEMPTS or not serial.retryable(exc):
+                raise
     # Counted once the transaction has committed: only stored records are "accepted".
     metrics.count_declarations(outcome, committed=True)
     # A duplicate answer returns a stored declaration (the declarant's own): a read, logged.
@@ -130,7 +142,8 @@ async def _declare(info: Info, inputs: list[DeclareInput], atomic: bool) -> Batc
 class DeclarationsMutation:
     @strawberry.mutation(
         description="Declares one record: validated against its standard, stored with "
-        f"provenance, chained, projected into the graph and matched. {_DECLARE}"
+        "provenance, queued for the verifiable log, projected into the graph and matched. "
+        f"{_DECLARE}"
     )
     async def declare(self, info: Info, input: DeclareInput) -> DeclarePayload:
         outcome = await _declare(info, [input], atomic=True)
@@ -200,8 +213,9 @@ class DeclarationsQuery:
         )
 
     @strawberry.field(
-        description="Recomputes the hash chain over [fromIndex, toIndex] and reports any "
-        "altered, removed or reordered declaration."
+        description="Recomputes the hash chain over positions [fromIndex, toIndex] of the "
+        "verifiable log (position = log index + 1) and reports any altered, removed or "
+        "reordered declaration; declarations not yet integrated are counted as `pending`."
     )
     async def verify_chain(
         self, info: Info, from_index: int = 1, to_index: int | None = None

@@ -78,7 +78,9 @@ class Declaration:
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.row.id)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Arrival order (a database sequence; the number its chain link covers)."
+    )
     def chain_index(self) -> int:
         return self.row.chain_index
 
@@ -128,12 +130,15 @@ class Declaration:
     def content_hash(self) -> str:
         return self.row.content_hash
 
-    @strawberry.field
-    def prev_hash(self) -> str:
+    @strawberry.field(
+        description="The previous chain link in log order; null until the log integrates "
+        "this declaration (see `inclusionPromise`)."
+    )
+    def prev_hash(self) -> str | None:
         return self.row.prev_hash
 
-    @strawberry.field
-    def chain_hash(self) -> str:
+    @strawberry.field(description="This declaration's chain link; null until integrated.")
+    def chain_hash(self) -> str | None:
         return self.row.chain_hash
 
     @strawberry.field(
@@ -243,6 +248,9 @@ class ChainVerification:
     from_index: int
     to_index: int
     checked: int
+    pending: int = strawberry.field(
+        description="Declarations not yet integrated into the log, so not yet chained."
+    )
     problems: list[ChainProblem]
 
     @classmethod
@@ -253,6 +261,7 @@ class ChainVerification:
             from_index=report.from_index,
             to_index=report.to_index,
             checked=report.checked,
+            pending=report.pending,
             problems=[
                 ChainProblem(index=p.index, kind=p.kind, detail=p.detail) for p in report.problems
             ],

@@ -52,8 +52,8 @@ class Provenance:
     client_id: str
     received_at: datetime
     content_hash: str
-    prev_hash: str
-    chain_hash: str
+    prev_hash: str | None  # the chain links, null until the log integrates the declaration
+    chain_hash: str | None
 
     @classmethod
     def of(cls, row: DeclarationRow) -> Provenance:
