@@ -90,6 +90,9 @@ class Settings:
     # A request holds at most one at a time (see hub/graphql/endpoint.py).
     db_pool_size: int = 10
     db_pool_timeout: float = 30.0
+    # No request outlives this (seconds): the HTTP deadline, PostgreSQL's statement_timeout
+    # and the bound on waiting for a pooled connection (hub/http/unavailable.py, hub/db.py).
+    request_timeout: float = 30.0
     # Statistics cells of fewer orders are suppressed for every reader but customs
     # (hub/stats/suppression.py); 1 turns suppression off.
     stats_min_group: int = 5
@@ -168,6 +171,9 @@ class Settings:
             db_pool_size=_int(env, "HUB_DB_POOL_SIZE", cls.db_pool_size, minimum=1),
             db_pool_timeout=float(
                 _int(env, "HUB_DB_POOL_TIMEOUT", int(cls.db_pool_timeout), minimum=1)
+            ),
+            request_timeout=float(
+                _int(env, "HUB_REQUEST_TIMEOUT", int(cls.request_timeout), minimum=1)
             ),
             max_query_depth=_int(env, "HUB_MAX_QUERY_DEPTH", cls.max_query_depth, minimum=1),
             max_aliases=_int(env, "HUB_MAX_ALIASES", cls.max_aliases, minimum=0),

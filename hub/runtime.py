@@ -9,6 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hub.access.audit_writer import AuditWriter
 from hub.auth.keys import KeyStore
 from hub.auth.tokens import TokenVerifier
 from hub.config import Settings
@@ -39,6 +40,13 @@ class Runtime:
     tracer_provider: TracerProvider | None = None
     # The verifiable log's key and sequencer.
     log: LogRuntime | None = None
+    # Access events, group-committed (hub/access/audit_writer.py); None: made from the
+    # session factory.
+    audit_writer: AuditWriter = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.audit_writer is None:
+            self.audit_writer = AuditWriter(session_factory=self.session_factory)
 
     @property
     def tracer(self) -> Tracer:
@@ -50,7 +58,7 @@ class Runtime:
         cls, settings: Settings, *, tracer_provider: TracerProvider | None = None
     ) -> Runtime:
         """Builds the runtime; nothing touches the database until start()."""
-        engine = create_engine(settings)
+        engine = create_engine(settings, serving=True)
         if tracer_provider is not None:
             tracing.instrument_engine(engine, tracer_provider)
         session_factory = create_session_factory(engine)
