@@ -87,10 +87,6 @@ def _invalidate_on_stall(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
-def _statement_succeeded(*_: Any) -> None:
-    unavailable.outages.statement_succeeded()
-
-
 def json_dumps(value: Any) -> str:
     """JSON for the JSON columns: orjson (several times faster), stdlib for what it refuses."""
     try:
@@ -162,8 +158,6 @@ def create_engine(settings: Settings, *, serving: bool = False) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", pragmas)
     event.listen(engine.sync_engine, "handle_error", _invalidate_on_stall)
-    if serving:
-        event.listen(engine.sync_engine, "after_cursor_execute", _statement_succeeded)
     return engine
 
 

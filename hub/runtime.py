@@ -46,7 +46,9 @@ class Runtime:
 
     def __post_init__(self) -> None:
         if self.audit_writer is None:
-            self.audit_writer = AuditWriter(session_factory=self.session_factory)
+            self.audit_writer = AuditWriter(
+                session_factory=self.session_factory, timeout=self.settings.request_timeout
+            )
 
     @property
     def tracer(self) -> Tracer:

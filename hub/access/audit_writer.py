@@ -53,8 +53,10 @@ class AuditWriter:
         session_factory: async_sessionmaker[AsyncSession],
         window_seconds: float = WINDOW_SECONDS,
         max_batch: int = MAX_BATCH,
+        timeout: float | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._timeout = timeout
         self._window = window_seconds
         self._max_batch = max_batch
         self._pending: list[_Waiter] = []
@@ -104,8 +106,11 @@ class AuditWriter:
                 waiter.done.set_result(None)
 
     async def _write(self, events: Sequence[AccessEventCreate]) -> None:
-        async with unit_of_work(self._session_factory) as session:
-            await audit_log.record_many(session=session, events=events)
+        # Bounded: a stalled (black-holed) connection must not hold up every later batch;
+        # the requests waiting get 503 and the connection is dropped.
+        async with asyncio.timeout(self._timeout):
+            async with unit_of_work(self._session_factory) as session:
+                await audit_log.record_many(session=session, events=events)
 
 
 def _fail(waiter: _Waiter, cause: BaseException) -> None:

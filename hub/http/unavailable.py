@@ -9,8 +9,8 @@ Three kinds of refusal, decided here and nowhere else:
 - anything else is a bug and is not ours to answer.
 
 Logging: one concise line per refused request, written by the middleware once the refusal
-is sent, and a traceback only for the first refusal of an outage (an outage ends when a
-statement succeeds again), never one per request.
+is sent, and a traceback only for the first refusal of an outage (refusals with no 30 s
+quiet gap between them), never one per request.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import asyncio
 import logging
 import socket
 import sqlite3
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -198,33 +199,33 @@ _note: ContextVar[_Note | None] = ContextVar("hub_unavailable_note", default=Non
 
 
 class OutageLog:
-    """Remembers whether the database is in an outage, so its traceback is logged once."""
+    """Logs refusals: one line each, and a traceback when an outage begins.
 
-    def __init__(self) -> None:
-        self.in_outage = False
-        self.refused = 0  # refusals since the outage began
+    An outage is a run of refusals with no quiet gap of `quiet_seconds` between them: after
+    a terminated backend or a failover, requests on dead connections fail while others
+    already succeed, so "a statement succeeded" would end and restart it many times."""
+
+    def __init__(self, *, quiet_seconds: float = 30.0) -> None:
+        self.quiet_seconds = quiet_seconds
+        self.last_refusal: float | None = None
+        self.outages = 0  # outages begun in this process (each logged one traceback)
 
     def report(self, refusal: Refusal, cause: BaseException | None, line: str) -> None:
         """Logs one refusal: a line always, the traceback too when an outage begins."""
         if refusal.code == BUSY_CODE:
             log.warning("%s", line)  # contention, not an outage: no traceback
             return
-        self.refused += 1
-        if not self.in_outage:
-            self.in_outage = True
+        now = time.monotonic()
+        began = self.last_refusal is None or now - self.last_refusal > self.quiet_seconds
+        self.last_refusal = now
+        if began:
+            self.outages += 1
             log.error("database outage began: %s", line, exc_info=cause)
-            return
-        log.warning("%s", line)
-
-    def statement_succeeded(self) -> None:
-        """A statement reached the database: an outage in progress is over."""
-        if self.in_outage:
-            log.warning("database reachable again after %d refused requests", self.refused)
-            self.in_outage = False
-            self.refused = 0
+        else:
+            log.warning("%s", line)
 
 
-outages = OutageLog()
+outages = OutageLog()  # for faults met outside any request (tests calling the schema)
 
 
 def _describe(error: BaseException | None) -> str:
@@ -263,41 +264,59 @@ class DatabaseUnavailableMiddleware:
     def __init__(self, app: ASGIApp, *, timeout: float | None = None) -> None:
         self.app = app
         self.timeout = timeout
+        self.outages = OutageLog()  # per app: each hub in a process has its own outages
+        self._unwinding: set[asyncio.Future[None]] = set()
+
+    def _unwound(self, task: asyncio.Future[None]) -> None:
+        self._unwinding.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: it was answered with the deadline's 503
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         status = 0
+        expired = False
 
         async def tracking_send(message: Message) -> None:
             nonlocal status
+            if expired:
+                return  # the deadline has answered for the app
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
 
         current = _Note()
         token = _note.set(current)
-        refusal: Refusal | None = None
         try:
-            try:
-                async with asyncio.timeout(self.timeout) as deadline:
-                    await self.app(scope, receive, tracking_send)
-            except TimeoutError as exc:
-                if not deadline.expired():
-                    raise
-                if status:
-                    raise  # the answer has started: the server closes the connection
-                refusal = DEADLINE
-                current.cause = current.cause or exc
-                current.where = current.where or "request deadline"
-        except Exception as exc:
-            refusal = refusal_for(exc)
-            if status or refusal is None:
-                raise
-            current.cause = current.cause or exc
+            # A task of its own (sharing the note through the copied context): at the
+            # deadline the 503 goes out at once, while the cancelled request unwinds in
+            # the background (closing a stalled connection can take seconds more).
+            task = asyncio.ensure_future(self.app(scope, receive, tracking_send))
         finally:
             _note.reset(token)
+        try:
+            await asyncio.wait({task}, timeout=self.timeout)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        refusal: Refusal | None = None
+        if not task.done():
+            expired = True
+            task.cancel()
+            self._unwinding.add(task)
+            task.add_done_callback(self._unwound)
+            if status:
+                return  # the answer has started: the server closes the connection
+            refusal = DEADLINE
+            current.cause = current.cause or TimeoutError("request deadline")
+            current.where = current.where or "request deadline"
+        elif (exc := task.exception()) is not None:
+            refusal = refusal_for(exc)
+            if status or refusal is None:
+                raise exc
+            current.cause = current.cause or exc
         if refusal is not None:
             status = 503
             await send_error(
@@ -315,4 +334,4 @@ class DatabaseUnavailableMiddleware:
                 f"{answered.code}: {current.where + ': ' if current.where else ''}"
                 f"{_describe(current.cause)}"
             )
-            outages.report(answered, current.cause, line)
+            self.outages.report(answered, current.cause, line)
