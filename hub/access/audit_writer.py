@@ -93,7 +93,10 @@ class AuditWriter:
                 for waiter in batch:
                     await self._commit([waiter])
                 return
-            for waiter in batch:
+            # The database is down or its write lock stayed taken: the events queued
+            # meanwhile would meet the same, after waiting for it again. They fail now.
+            queued, self._pending = self._pending, []
+            for waiter in batch + queued:
                 _fail(waiter, exc)
             return
         except BaseException as exc:  # cancelled at shutdown: nobody may be left waiting
