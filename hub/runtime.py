@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.access.audit_writer import AuditWriter
 from hub.auth.keys import KeyStore
+from hub.auth.principal import Principal
 from hub.auth.tokens import TokenVerifier
 from hub.config import Settings
 from hub.db import create_engine, create_session_factory
 from hub.http.rate_limit import create_storage
 from hub.log.runtime import LogRuntime
 from hub.observability import tracing
+from hub.replicas import Replicas, reads_from_replica
 from hub.standards.service import CategoryCache, ValidatorCache
 from hub.trade.rules_config import RuleConfig
 
@@ -43,12 +45,20 @@ class Runtime:
     # Access events, group-committed (hub/access/audit_writer.py); None: made from the
     # session factory.
     audit_writer: AuditWriter = None  # type: ignore[assignment]
+    # Streaming replicas for department and bank reads (HUB_DATABASE_REPLICA_URLS).
+    replicas: Replicas | None = None
 
     def __post_init__(self) -> None:
         if self.audit_writer is None:
             self.audit_writer = AuditWriter(
                 session_factory=self.session_factory, timeout=self.settings.request_timeout
             )
+
+    def read_session_factory(self, principal: Principal) -> async_sessionmaker[AsyncSession]:
+        """Where `principal`'s graph reads go: a replica when it may (hub/replicas.py)."""
+        if self.replicas is not None and reads_from_replica(principal):
+            return self.replicas.session_factory()
+        return self.session_factory
 
     @property
     def tracer(self) -> Tracer:
@@ -81,6 +91,7 @@ class Runtime:
             rate_limit_storage=create_storage(settings.redis_url),
             tracer_provider=tracer_provider,
             log=LogRuntime.create(settings),
+            replicas=Replicas(settings=settings) if settings.database_replica_urls else None,
         )
 
     async def start(self) -> None:
@@ -94,4 +105,6 @@ class Runtime:
         if self.log is not None:
             await self.log.stop()
         self.validators.close()
+        if self.replicas is not None:
+            await self.replicas.dispose()
         await self.engine.dispose()

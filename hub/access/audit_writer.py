@@ -93,9 +93,11 @@ class AuditWriter:
                 for waiter in batch:
                     await self._commit([waiter])
                 return
-            # The database is down or its write lock stayed taken: the events queued
-            # meanwhile would meet the same, after waiting for it again. They fail now.
-            queued, self._pending = self._pending, []
+            queued: list[_Waiter] = []
+            if _is_outage(exc):
+                # The database is down or its write lock stayed taken: the events queued
+                # meanwhile would meet the same, after waiting for it again. They fail now.
+                queued, self._pending = self._pending, []
             for waiter in batch + queued:
                 _fail(waiter, exc)
             return

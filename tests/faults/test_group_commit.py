@@ -128,7 +128,9 @@ async def test_a_failed_batch_withholds_every_response_in_it(
     monkeypatch.setattr(audit_log, "record_many", lost)
     responses = await asyncio.gather(*(read_orders(http, seeded.customs) for _ in range(12)))
 
-    assert sum(calls) == 12 and len(calls) < 12  # grouped, and each event tried once
+    # Grouped, and no event tried twice: those queued behind a batch that met the outage
+    # fail with it, without waiting for the database again.
+    assert sum(calls) <= 12 and len(calls) < 12, calls
     for response in responses:
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"] == "5"
