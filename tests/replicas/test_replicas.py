@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -156,6 +157,54 @@ async def test_department_reads_come_from_the_replica_declarants_and_audit_from_
     caught_up = await _caught_up(http)
     assert caught_up["lagSeconds"] == 0
     assert await _order_numbers(gql, customs) == {"REPLICA0001", "REPLICA0002"}
+
+
+GRANT = """mutation($input: GrantConsentInput!) {
+  grantConsent(input: $input) { consent { id } errors { code } } }"""
+REVOKE = """mutation($id: ID!) { revokeConsent(id: $id) { consent { status } errors { code } } }"""
+
+
+async def test_a_revoked_consent_binds_at_once_whatever_the_replica_lag(
+    pair: Pair,
+    app: Starlette,
+    http: httpx.AsyncClient,
+    gql: Callable[..., Awaitable[dict[str, Any]]],
+    get_token: Callable[..., Awaitable[str]],
+) -> None:
+    platform = await get_token(scopes="declare", enterprise=PLATFORM)
+    bank = await get_token(scopes="finance:read", name="Bank of the Zone")
+    async with unit_of_work(app.state.runtime.session_factory) as session:
+        await publish_shipped(session=session, actor="test")
+    declared = await gql(
+        DECLARE,
+        token=platform,
+        variables={"input": {"standard": "cbec.order", "payload": _order("CONSENT0001")}},
+    )
+    assert declared["data"]["declare"]["errors"] == [], declared
+    grant = {
+        "bank": jwt_claims(bank)["client_id"],
+        "categories": ["REGISTRATION", "ORDER"],
+        "purpose": "working-capital loan assessment",
+        "dataFrom": "2020-01-01",
+        "dataTo": "2030-12-31",
+        "expiresAt": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+    }
+    granted = await gql(GRANT, token=platform, variables={"input": grant})
+    assert granted["data"]["grantConsent"]["errors"] == [], granted
+    await _caught_up(http)
+    assert "CONSENT0001" in await _order_numbers(gql, bank)  # served by the replica
+
+    replica_url = pair.url(pair.replica_port, "hub")
+    await _admin(replica_url, "SELECT pg_wal_replay_pause()")
+    try:
+        consent_id = granted["data"]["grantConsent"]["consent"]["id"]
+        revoked = await gql(REVOKE, token=platform, variables={"id": consent_id})
+        assert revoked["data"]["revokeConsent"]["errors"] == [], revoked
+        # The replica still holds the consent as active; the bank's permissions are read
+        # on the primary, so the revocation holds at once.
+        assert "CONSENT0001" not in await _order_numbers(gql, bank)
+    finally:
+        await _admin(replica_url, "SELECT pg_wal_replay_resume()")
 
 
 def test_replicas_need_a_postgresql_primary() -> None:
