@@ -1,9 +1,10 @@
 """Concurrent reads with group-committed access events, beside one transaction per event.
 
 Run: .venv/bin/python benchmarks/bench_group_commit.py [--reads 400] [--postgres URL]
+     [--clients 16,64,256]
 
 One in-process hub (ASGI over httpx, one event loop as under uvicorn) with 20 declared
-orders serves `orders(first: 5)` to a customs reader, 16 and 64 requests at a time, on
+orders serves `orders(first: 5)` to a customs reader, 16 and 64 (`--clients`) at a time, on
 SQLite (and on PostgreSQL with `--postgres`: a fresh database is created there and
 dropped). Every read writes an access event before it answers. It prints req/s,
 latency, errors, and events per commit for the group-commit writer and, as the baseline
@@ -142,6 +143,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reads", type=int, default=400, help="reads per run (default 400)")
     parser.add_argument("--postgres", help="a PostgreSQL server URL to measure on as well")
+    parser.add_argument(
+        "--clients", default="16,64", help="concurrent clients, comma-separated (default 16,64)"
+    )
     args = parser.parse_args()
     print(
         f"{'database':9} {'clients':>7} {'writer':>13} {'req/s':>7} {'p50 ms':>8} "
@@ -149,7 +153,7 @@ def main() -> int:
     )
     databases = ["sqlite"] + (["postgres"] if args.postgres else [])
     for database in databases:
-        for concurrency in (16, 64):
+        for concurrency in (int(c) for c in args.clients.split(",")):
             for grouped in (True, False):
                 if database == "sqlite":
                     url = _fresh_sqlite()
