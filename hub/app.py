@@ -69,7 +69,7 @@ def create_app(
         # Outside the request log, so that its line carries the request's trace id.
         Middleware(tracing.http_middleware, provider=provider),
         Middleware(RequestLogMiddleware),
-        Middleware(DatabaseUnavailableMiddleware),
+        Middleware(DatabaseUnavailableMiddleware, timeout=settings.request_timeout),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -69,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ensure_schema_current(settings)
     if args.workers < 1:
         raise CommandError("--workers must be 1 or more")
+    _serve_timeouts(args)
     log_format = args.log_format or default_format(stderr_is_tty=sys.stderr.isatty())
     if log_format == "text":
         # Only for a person: in JSON mode every stderr line must parse (uvicorn's own
@@ -77,6 +78,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with _metrics_directory(workers=args.workers):
         _run_uvicorn(args, log_format)
     return 0
+
+
+def _serve_timeouts(args: argparse.Namespace) -> None:
+    """Checks the connection timeouts; the workers read the header timeout from the env."""
+    from hub.http.header_timeout import HEADER_TIMEOUT_ENV, header_timeout
+
+    timeout = args.header_timeout if args.header_timeout is not None else header_timeout()
+    if timeout <= 0 or args.keep_alive_timeout <= 0:
+        raise CommandError("--header-timeout and --keep-alive-timeout must be above 0")
+    if args.limit_concurrency is not None and args.limit_concurrency < 1:
+        raise CommandError("--limit-concurrency must be 1 or more")
+    os.environ[HEADER_TIMEOUT_ENV] = str(timeout)
 
 
 @contextlib.contextmanager
@@ -129,6 +142,13 @@ def _run_uvicorn(args: argparse.Namespace, log_format: str) -> None:
         # could claim https; the hub decides by HUB_TRUSTED_PROXIES (hub/http/proxies.py).
         proxy_headers=False,
         timeout_graceful_shutdown=30,
+        # Slow and silent connections are closed (hub/http/header_timeout.py): a request
+        # head within --header-timeout, idle kept-alive connections after
+        # --keep-alive-timeout, and no more than 16 KiB of head (h11's limit, explicit).
+        http="hub.http.header_timeout:HeaderTimeoutProtocol",
+        timeout_keep_alive=args.keep_alive_timeout,
+        h11_max_incomplete_event_size=16 * 1024,
+        limit_concurrency=args.limit_concurrency,
     )
 
 
@@ -778,6 +798,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="one JSON object per line, or readable text (default: text on a terminal, "
         "json otherwise)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=None,
+        help="seconds a connection has to send a complete request head, from when it "
+        "opened or its previous response ended; then 408 and closed (default: "
+        "HUB_HEADER_TIMEOUT or 10)",
+    )
+    serve.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        default=5.0,
+        help="seconds an idle kept-alive connection stays open (default: 5)",
+    )
+    serve.add_argument(
+        "--limit-concurrency",
+        type=int,
+        default=None,
+        help="connections plus requests in flight per worker beyond which new requests get "
+        "503 at once (default: no limit)",
     )
     serve.set_defaults(func=cmd_serve)
 

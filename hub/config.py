@@ -90,6 +90,11 @@ class Settings:
     # A request holds at most one at a time (see hub/graphql/endpoint.py).
     db_pool_size: int = 10
     db_pool_timeout: float = 30.0
+    # No request outlives this (seconds): the HTTP deadline, PostgreSQL's statement_timeout
+    # and the bound on waiting for a pooled connection (hub/http/unavailable.py, hub/db.py).
+    request_timeout: float = 30.0
+    # PostgreSQL streaming replicas that serve department and bank reads (hub/replicas.py).
+    database_replica_urls: tuple[str, ...] = ()
     # Statistics cells of fewer orders are suppressed for every reader but customs
     # (hub/stats/suppression.py); 1 turns suppression off.
     stats_min_group: int = 5
@@ -191,6 +196,10 @@ class Settings:
             db_pool_size=_int(env, "HUB_DB_POOL_SIZE", cls.db_pool_size, minimum=1),
             db_pool_timeout=float(
                 _int(env, "HUB_DB_POOL_TIMEOUT", int(cls.db_pool_timeout), minimum=1)
+            ),
+            database_replica_urls=_replica_urls(env, primary=database_url),
+            request_timeout=float(
+                _int(env, "HUB_REQUEST_TIMEOUT", int(cls.request_timeout), minimum=1)
             ),
             max_query_depth=_int(env, "HUB_MAX_QUERY_DEPTH", cls.max_query_depth, minimum=1),
             max_aliases=_int(env, "HUB_MAX_ALIASES", cls.max_aliases, minimum=0),
@@ -367,6 +376,19 @@ def _networks(name: str, raw: str) -> tuple[IPNetwork, ...]:
                 f"{name}={raw!r}: {part!r} is not an address or CIDR (e.g. 10.0.0.0/8)"
             ) from exc
     return tuple(networks)
+
+
+def _replica_urls(env: Mapping[str, str], *, primary: str) -> tuple[str, ...]:
+    raw = env.get("HUB_DATABASE_REPLICA_URLS", "")
+    urls = tuple(_normalise_database_url(u.strip()) for u in raw.split(",") if u.strip())
+    if urls and not (
+        primary.startswith("postgresql") and all(u.startswith("postgresql") for u in urls)
+    ):
+        raise SettingsError(
+            "HUB_DATABASE_REPLICA_URLS: replicas are PostgreSQL streaming replicas of a "
+            "PostgreSQL HUB_DATABASE_URL (postgresql+asyncpg://USER@HOST/DB, comma-separated)"
+        )
+    return urls
 
 
 def _normalise_database_url(url: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import DateTime, MetaData, and_, any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from hub.config import Settings
+from hub.http import unavailable
 
 # Stable constraint names keep alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -40,19 +41,50 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers proceed during a write; busy_timeout turns lock contention
-    # between processes into waiting instead of "database is locked" errors.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    # A larger page cache (64 MiB) and in-memory temporaries keep index maintenance of
-    # batch inserts off the disk; WAL with synchronous=NORMAL stays crash-safe.
-    cursor.execute("PRAGMA cache_size=-65536")
-    cursor.execute("PRAGMA temp_store=MEMORY")
-    cursor.close()
+# SQLite page cache per connection (KiB, as the pragma's negative form): a one-connection
+# command (demo load, message import) gets a large one for index maintenance of batch
+# inserts; a serving process keeps many pooled connections, so each gets a small one and
+# the process's memory stays bounded (pool_size + max_overflow connections × 8 MiB).
+_SQLITE_CACHE_KIB = 65536
+_SQLITE_SERVING_CACHE_KIB = 8192
+# How long a SQLite writer waits for the write lock: a command may wait long; a request
+# waits briefly (its deadline is close) and is then answered DATABASE_BUSY, not "down".
+_SQLITE_BUSY_MS = 10_000
+_SQLITE_SERVING_BUSY_MS = 5_000
+
+
+def _sqlite_pragmas(*, cache_kib: int, busy_ms: int) -> Callable[[Any, Any], None]:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers proceed during a write; busy_timeout turns lock contention
+        # between writers into waiting instead of immediate "database is locked" errors.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # In-memory temporaries keep sorting off the disk; WAL with synchronous=NORMAL
+        # stays crash-safe.
+        cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    return apply
+
+
+def _invalidate_on_stall(context: ExceptionContext) -> None:
+    """Treats a timed-out or wedged connection as lost, so the pool drops it (and the rest).
+
+    asyncpg's command timeout leaves the connection mid-operation ("cannot switch to
+    state ...; another operation is in progress" on its next use), and SQLAlchemy does not
+    count either as a disconnect. Marking them one invalidates this connection and every
+    connection opened before it: after an outage the pool starts afresh at once instead
+    of handing out dead connections one by one.
+    """
+    error = context.original_exception
+    if context.is_disconnect or error is None:
+        return
+    if unavailable.is_connection_lost(error):
+        context.is_disconnect = True
 
 
 def json_dumps(value: Any) -> str:
@@ -71,38 +103,61 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """Creates the async engine for the configured database."""
+def create_engine(settings: Settings, *, serving: bool = False) -> AsyncEngine:
+    """Creates the async engine for the configured database.
+
+    `serving`: the engine of a hub process answering requests, whose every statement and
+    connection attempt is bounded by the request deadline (HUB_REQUEST_TIMEOUT); commands
+    (demo load, imports, verification) may run longer statements."""
     kwargs: dict[str, Any] = {
         "echo": settings.log_sql,
         "json_serializer": json_dumps,
         "json_deserializer": json_loads,
     }
-    # pool_size connections stay open, as many again may be opened under load.
+    deadline = settings.request_timeout
+    # pool_size connections stay open, as many again may be opened under load. Waiting for
+    # one never outlasts the request it is for.
     kwargs.update(
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_timeout=settings.db_pool_timeout,
+        pool_timeout=min(settings.db_pool_timeout, deadline)
+        if serving
+        else settings.db_pool_timeout,
     )
     if settings.is_sqlite:
-        kwargs["connect_args"] = {"timeout": 30}
+        busy_ms = min(_SQLITE_SERVING_BUSY_MS, int(deadline * 500)) if serving else _SQLITE_BUSY_MS
+        kwargs["connect_args"] = {"timeout": busy_ms / 1000}
     else:
-        kwargs.update(
-            pool_pre_ping=True,
+        server_settings = {
             # asyncpg prepares every statement; after five runs PostgreSQL switches to a
             # generic plan chosen without the parameters (and, on young tables, without
-            # statistics), which turned 2 ms key lookups into 30 ms scans. Custom plans cost
-            # a little planning each time and stay index lookups.
-            connect_args={
-                "server_settings": {"plan_cache_mode": "force_custom_plan"},
-                # A black-holed database host answers nothing: give up after 10 s (and
-                # answer 503) rather than asyncpg's default of a minute.
-                "timeout": 10,
-            },
-        )
+            # statistics), which turned 2 ms key lookups into 30 ms scans. Custom plans
+            # cost a little planning each time and stay index lookups.
+            "plan_cache_mode": "force_custom_plan",
+        }
+        connect_args: dict[str, Any] = {
+            "server_settings": server_settings,
+            # A black-holed database host answers nothing: give up after 10 s (and answer
+            # 503) rather than asyncpg's default of a minute.
+            "timeout": 10,
+        }
+        if serving:
+            # The server cancels a statement that outlives the request (the connection
+            # stays usable); asyncpg gives up a second later when the server cannot even
+            # answer (a black-holed connection), and the connection is then dropped.
+            server_settings["statement_timeout"] = str(int(deadline * 1000))
+            server_settings["idle_in_transaction_session_timeout"] = str(int(deadline * 2000))
+            connect_args["command_timeout"] = deadline + 1
+            connect_args["timeout"] = min(10.0, deadline)
+        kwargs.update(pool_pre_ping=True, connect_args=connect_args)
     engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        pragmas = _sqlite_pragmas(
+            cache_kib=_SQLITE_SERVING_CACHE_KIB if serving else _SQLITE_CACHE_KIB,
+            busy_ms=int(kwargs["connect_args"]["timeout"] * 1000),
+        )
+        event.listen(engine.sync_engine, "connect", pragmas)
+    event.listen(engine.sync_engine, "handle_error", _invalidate_on_stall)
     return engine
 
 

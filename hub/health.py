@@ -28,6 +28,9 @@ async def healthz(request: Request) -> Response:
             status_code=503,
         )
     body: dict[str, object] = {"status": "ok", "database": "ok"}
+    if runtime.replicas is not None:
+        # Each replica's state and lag (bytes of WAL not yet replayed, and seconds).
+        body["replicas"] = await runtime.replicas.status(primary=runtime.engine)
     if runtime.log is not None and runtime.log.signer is not None:
         body["log"] = runtime.log.health()  # the merge delay the sequencer achieved
     return JSONResponse(body)

@@ -9,7 +9,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hub.access.audit_writer import AuditWriter
 from hub.auth.keys import KeyStore
+from hub.auth.principal import Principal
 from hub.auth.tokens import TokenVerifier
 from hub.config import Settings
 from hub.db import create_engine, create_session_factory
@@ -17,6 +19,7 @@ from hub.events.runtime import EventsRuntime
 from hub.http.rate_limit import create_storage
 from hub.log.runtime import LogRuntime
 from hub.observability import tracing
+from hub.replicas import Replicas, reads_from_replica
 from hub.standards.service import CategoryCache, ValidatorCache
 from hub.trade.rules_config import RuleConfig
 
@@ -42,6 +45,23 @@ class Runtime:
     log: LogRuntime | None = None
     # The event log's sequencer and the subscribers' wake-ups.
     events: EventsRuntime | None = None
+    # Access events, group-committed (hub/access/audit_writer.py); None: made from the
+    # session factory.
+    audit_writer: AuditWriter = None  # type: ignore[assignment]
+    # Streaming replicas for department and bank reads (HUB_DATABASE_REPLICA_URLS).
+    replicas: Replicas | None = None
+
+    def __post_init__(self) -> None:
+        if self.audit_writer is None:
+            self.audit_writer = AuditWriter(
+                session_factory=self.session_factory, timeout=self.settings.request_timeout
+            )
+
+    def read_session_factory(self, principal: Principal) -> async_sessionmaker[AsyncSession]:
+        """Where `principal`'s graph reads go: a replica when it may (hub/replicas.py)."""
+        if self.replicas is not None and reads_from_replica(principal):
+            return self.replicas.session_factory()
+        return self.session_factory
 
     @property
     def tracer(self) -> Tracer:
@@ -53,7 +73,7 @@ class Runtime:
         cls, settings: Settings, *, tracer_provider: TracerProvider | None = None
     ) -> Runtime:
         """Builds the runtime; nothing touches the database until start()."""
-        engine = create_engine(settings)
+        engine = create_engine(settings, serving=True)
         if tracer_provider is not None:
             tracing.instrument_engine(engine, tracer_provider)
         session_factory = create_session_factory(engine)
@@ -75,6 +95,7 @@ class Runtime:
             tracer_provider=tracer_provider,
             log=LogRuntime.create(settings),
             events=EventsRuntime(settings),
+            replicas=Replicas(settings=settings) if settings.database_replica_urls else None,
         )
 
     async def start(self) -> None:
@@ -92,4 +113,6 @@ class Runtime:
         if self.log is not None:
             await self.log.stop()
         self.validators.close()
+        if self.replicas is not None:
+            await self.replicas.dispose()
         await self.engine.dispose()

@@ -234,25 +234,35 @@ def build_event(
 
 async def record(*, session: AsyncSession, event: AccessEventCreate) -> int:
     """Stores one event and its subject index rows (two statements); returns the event id."""
-    columns = {k: v for k, v in vars(event).items() if k != "subjects"}
-    event_id: int = (
-        await session.execute(insert(AccessEvent).values(**columns).returning(AccessEvent.id))
-    ).scalar_one()
-    if event.enterprises:
-        parts = event.subjects or {}
-        await session.execute(
-            insert(AccessEventSubject),
-            [
-                {
-                    "event_id": event_id,
-                    "enterprise_code": code,
-                    "records": parts.get(code, ([], 0))[0],
-                    "record_count": parts.get(code, ([], 0))[1],
-                }
-                for code in event.enterprises
-            ],
-        )
-    return event_id
+    return (await record_many(session=session, events=[event]))[0]
+
+
+async def record_many(*, session: AsyncSession, events: Sequence[AccessEventCreate]) -> list[int]:
+    """Stores events and their subject index rows in two statements; returns their ids in order."""
+    rows = [{k: v for k, v in vars(event).items() if k != "subjects"} for event in events]
+    table = AccessEvent.__table__
+    # One multi-row INSERT ... RETURNING (Core, so that rows are never regrouped). Each id
+    # must pair with its event for the subject rows: PostgreSQL sorts RETURNING by
+    # parameter order on request. SQLite cannot (SQLAlchemy would fall back to one INSERT
+    # per row), but it assigns rowids in VALUES order while the statement holds the write
+    # lock, so the ascending ids are the events' in order; sorting is then exact on both.
+    returning = table.insert().returning(
+        table.c.id, sort_by_parameter_order=session.bind.dialect.name != "sqlite"
+    )
+    event_ids: list[int] = sorted((await session.execute(returning, rows)).scalars())
+    subjects = [
+        {
+            "event_id": event_id,
+            "enterprise_code": code,
+            "records": (event.subjects or {}).get(code, ([], 0))[0],
+            "record_count": (event.subjects or {}).get(code, ([], 0))[1],
+        }
+        for event_id, event in zip(event_ids, events, strict=True)
+        for code in event.enterprises
+    ]
+    if subjects:
+        await session.execute(insert(AccessEventSubject), subjects)
+    return event_ids
 
 
 async def list_events(

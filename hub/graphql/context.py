@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, cast
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from hub.access.audit import AccessRecorder
@@ -36,15 +36,28 @@ class Context:
     _loaders: Loaders | None = field(default=None, repr=False)
     _viewer: Viewer | None = field(default=None, repr=False)
     _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _read_factory: async_sessionmaker[AsyncSession] | None = field(default=None, repr=False)
 
     async def viewer(self) -> Viewer:
         """What this caller may see (row rules, grants, consents), read once per request."""
         async with self._viewer_lock:
             if self._viewer is None:
-                self._viewer = await build_viewer(
-                    session=self.read_session, principal=self.principal
-                )
+                if self.read_session_factory is self.runtime.session_factory:
+                    session = self.read_session
+                    self._viewer = await build_viewer(session=session, principal=self.principal)
+                else:
+                    # Reads go to a replica, permissions never: a revoked consent binds at
+                    # once, whatever the replica's lag (one short primary session).
+                    async with self.runtime.session_factory() as primary:
+                        self._viewer = await build_viewer(session=primary, principal=self.principal)
         return self._viewer
+
+    @property
+    def read_session_factory(self) -> async_sessionmaker[AsyncSession]:
+        """The primary, or a replica for department and bank reads (hub/replicas.py)."""
+        if self._read_factory is None:
+            self._read_factory = self.runtime.read_session_factory(self.principal)
+        return self._read_factory
 
     @property
     def loaders(self) -> Loaders:
@@ -58,7 +71,7 @@ class Context:
         """A session for queries, opened on first use and closed when the request ends;
         safe for the concurrent resolvers of the request (calls are serialised)."""
         if self._read_session is None:
-            self._read_session = cast(AsyncSession, SerialSession(self.runtime.session_factory()))
+            self._read_session = cast(AsyncSession, SerialSession(self.read_session_factory()))
         return self._read_session
 
     @asynccontextmanager

@@ -41,7 +41,6 @@ from hub.access import audit_log
 from hub.auth.principal import Principal
 from hub.auth.tokens import TokenRejected
 from hub.config import Settings
-from hub.db import unit_of_work
 from hub.documents import service as documents
 from hub.graphql.context import Context
 from hub.graphql.documents import parse_document
@@ -295,11 +294,19 @@ class _InternalFailure(ExecutionResult):
     """A result the hub itself failed to deliver (HTTP 500)."""
 
 
+def _refusal_of(result: ExecutionResult) -> unavailable.Refusal | None:
+    """The database refusal (unavailable or busy) one of the result's errors reports."""
+    for error in result.errors or ():
+        refusal = unavailable.refusal_of_code((error.extensions or {}).get("code"))
+        if refusal is not None:
+            return refusal
+    return None
+
+
 def _status_of(result: ExecutionResult, media_type: str) -> int:
     if isinstance(result, _InternalFailure):
         return 500
-    codes = {(e.extensions or {}).get("code") for e in result.errors or ()}
-    if unavailable.CODE in codes:
+    if _refusal_of(result) is not None:
         return 503
     if is_request_error(result) and media_type == GRAPHQL_RESPONSE_JSON:
         return 400
@@ -338,10 +345,10 @@ async def _record_access(context: Context, params: GraphQLParams, started: datet
         document_id=params.document_id,
         confidential=context.confidential,
     )
-    # Its own short transaction: a mutation's unit of work has committed already, and the
-    # read session may hold a snapshot open until the response is sent.
-    async with unit_of_work(context.runtime.session_factory) as session:
-        await audit_log.record(session=session, event=event)
+    # Group-committed with the events of concurrent requests, in a transaction of its
+    # own: a mutation's unit of work has committed already, and the read session is closed
+    # (a read never takes SQLite's write lock inside its read transaction).
+    await context.runtime.audit_writer.record(event=event)
 
 
 def _operation_count(query: str | None) -> int:
@@ -555,7 +562,8 @@ class GraphQLEndpoint:
         if media_type == GRAPHQL_RESPONSE_JSON and is_request_error(result):
             # The specification: no `data` entry when execution never started.
             payload.pop("data", None)
-        headers = {"Retry-After": str(unavailable.RETRY_AFTER_SECONDS)} if status == 503 else {}
+        refusal = _refusal_of(result) if status == 503 else None
+        headers = {"Retry-After": str(refusal.retry_after)} if refusal else {}
         response = _json_response(payload, status=status, media_type=media_type, headers=headers)
         if request.method == "GET" and status == 200:
             return _cacheable(request, response)
@@ -583,9 +591,10 @@ class GraphQLEndpoint:
             # Fail closed: the hub promises that every read is logged ("trackable where it
             # went"). The data has not left the process yet, so a failed audit write
             # withholds it rather than hand out an untraceable read; the caller may retry.
-            if unavailable.is_database_unavailable(exc):
-                log.warning("access event not recorded: database unavailable; result withheld")
-                error = GraphQLError(unavailable.MESSAGE, extensions={"code": unavailable.CODE})
+            refusal = unavailable.refusal_for(exc)
+            if refusal is not None:
+                unavailable.note(exc, where="access event not recorded, result withheld")
+                error = GraphQLError(refusal.message, extensions={"code": refusal.code})
                 return ExecutionResult(data=None, errors=[error])
             error_id = uuid.uuid4().hex[:16]
             log.error("access event not recorded (id %s); result withheld", error_id, exc_info=True)

@@ -1,7 +1,8 @@
 """Masking of unexpected exceptions: callers see an error id, the log has the trace.
 
 Two kinds of errors are rewritten rather than masked: a resolver that failed because the
-database is unreachable reports SERVICE_UNAVAILABLE (the endpoint answers 503), and in
+database is unreachable or busy reports SERVICE_UNAVAILABLE or DATABASE_BUSY (the endpoint
+answers 503, hub/http/unavailable.py decides which), and in
 production the "Did you mean …?" suggestions that would reveal schema names are removed.
 """
 
@@ -68,11 +69,12 @@ class HubMaskErrors(MaskErrors):
         super().__init__(should_mask_error=_should_mask, error_message="internal error")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        if unavailable.is_database_unavailable(error.original_error):
-            # Not a bug: the caller should retry. No id, no trace, and the endpoint turns
-            # this code into HTTP 503.
-            log.warning("database unavailable at %s: %r", error.path, error.original_error)
-            return _rewritten(error, unavailable.MESSAGE, {"code": unavailable.CODE})
+        refusal = unavailable.refusal_for(error.original_error)
+        if refusal is not None:
+            # Not a bug: the caller should retry. No id, no trace here (the request's one
+            # log line is written when the 503 is sent), and the endpoint answers 503.
+            unavailable.note(error.original_error, where=f"at {error.path}")
+            return _rewritten(error, refusal.message, {"code": refusal.code})
         if _unstorable_text(error.original_error):
             # The caller sent text the database cannot hold (NUL on PostgreSQL): its fault.
             return _rewritten(

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_log_witness"
-down_revision: str | None = "0009_customs_messages"
+down_revision: str | None = "0014_customs_more"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

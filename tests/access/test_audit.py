@@ -512,7 +512,7 @@ async def test_failed_audit_write_withholds_the_data_with_an_internal_error(
     async def broken(**_: Any) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(audit_log, "record", broken)
+    monkeypatch.setattr(audit_log, "record_many", broken)
     response = await http.post(
         "/graphql", json={"query": DECLARATIONS}, headers={"Authorization": f"Bearer {customs}"}
     )
