@@ -144,10 +144,18 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 def settings(database_url: str) -> Settings:
     """Settings of a test hub on the test database.
 
-    The log's sequencer is off: its batches run in the background and would be counted by
+    The log's and the event log's sequencers and the webhook dispatcher are off: they run
+    in the background and would be counted by
     the tests that count a request's SQL statements or pooled connections. The log's own
     tests (tests/log) turn it on."""
-    return Settings(database_url=database_url, issuer=TEST_ISSUER, env="test", log_sequencer=False)
+    return Settings(
+        database_url=database_url,
+        issuer=TEST_ISSUER,
+        env="test",
+        log_sequencer=False,
+        events_sequencer=False,
+        webhook_dispatcher=False,
+    )
 
 
 @pytest.fixture

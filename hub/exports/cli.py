@@ -17,7 +17,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     orders = export.add_parser("orders", help="every order the client may read")
     orders.add_argument("--client", required=True, help="the client id whose access applies")
-    orders.add_argument("--format", choices=("ndjson", "csv", "parquet"), default="ndjson")
+    orders.add_argument(
+        "--format",
+        choices=("ndjson", "csv", "parquet"),
+        default="ndjson",
+        help="file format (default ndjson)",
+    )
     orders.add_argument("--out", type=Path, required=True, help="the file to write")
     orders.add_argument("--after", help="resume after this cursor (printed by an earlier run)")
     orders.add_argument("--limit", type=int, help="at most this many orders")

@@ -61,6 +61,7 @@ from hub.access.policy import Category
 from hub.config import Settings
 from hub.declarations.service import MAX_BATCH
 from hub.documents.service import MAX_PER_CALL as MAX_DOCUMENTS
+from hub.events.kinds import EventKind
 from hub.graphql.errors import HideSuggestions
 from hub.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
 from hub.stats.service import Dimension
@@ -84,6 +85,9 @@ LIST_CAPS: dict[str, int] = {
     "Query.statistics(groupBy)": len(Dimension),
     "Mutation.declareBatch(inputs)": MAX_BATCH,
     "Mutation.registerTrustedDocuments(documents)": MAX_DOCUMENTS,
+    # Event kinds: each kind at most once is all a caller can mean.
+    "Subscription.events(kinds)": len(EventKind),
+    "RegisterWebhookInput.kinds": len(EventKind),
     "GrantConsentInput.categories": len(Category),
 }
 DEFAULT_LIST_CAP = 100

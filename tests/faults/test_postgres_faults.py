@@ -73,6 +73,8 @@ def settings(database: Database) -> Settings:
         env="test",
         rate_limit_per_second=0.0,
         log_sequencer=False,
+        events_sequencer=False,  # background workers: no request's
+        webhook_dispatcher=False,
         request_timeout=DEADLINE,
         db_pool_size=4,
     )

@@ -45,6 +45,8 @@ def settings(database_url: str) -> Settings:
         # The log's sequencer takes a connection of its own every few hundred ms; it is no
         # request's, and would make the peak counts below flaky.
         log_sequencer=False,
+        events_sequencer=False,
+        webhook_dispatcher=False,
     )
 
 
