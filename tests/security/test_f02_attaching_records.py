@@ -15,7 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from tests.builders.parties import (
+    AGENT,
     CARRIER,
+    OTHER_AGENT,
     OTHER_CARRIER,
     OTHER_PAYER,
     PAYER_INSTITUTION,
@@ -173,3 +175,55 @@ async def test_an_inventory_naming_the_waybill_of_another_order_is_refused(
 
     assert codes(result) == ["LINK_MISMATCH"]
     assert result["errors"][0]["path"] in ("/ebpCode", "/orderNo")
+
+
+RIVAL_VIEW = """query($ebp: String!, $no: String!) {
+  order(ebpCode: $ebp, orderNo: $no) {
+    orderNo goodsValue payment { amountPaid } inventory { agentCode customsStatus }
+  }
+}"""
+OWN_EVENTS = """{ accessLog(first: 50) { edges { node { clientId enterprises } } } }"""
+
+
+async def test_a_rival_broker_that_files_an_inventory_first_is_seen_and_cancelled_by_the_platform(
+    hub_actors: Actors,
+) -> None:
+    """An order does not name its customs broker, so any broker that knows an order's
+    platform, number and seller can file the inventory first (the hub cannot tell a real
+    entrustment from a false one). What it gets must stay small and undoable: it reads only
+    clearance and tax (never the amounts, lines or payment), its reads show in the
+    platform's access log, the real broker is told only that the inventory exists, and the
+    platform cancels the rival's inventory, after which the rival reads nothing and the
+    real broker files."""
+    docs = import_set("XZ-F02-0008")
+    await hub_actors.file_all(docs, "order", "payment", "waybill")
+    rival = docs["inventory"] | {"agentCode": OTHER_AGENT}
+    assert codes(await hub_actors.declare("cbec.inventory", rival, as_=OTHER_AGENT)) == []
+    variables = {"ebp": PLATFORM, "no": "XZ-F02-0008"}
+
+    seen = await hub_actors.query(RIVAL_VIEW, as_=OTHER_AGENT, variables=variables)
+    order = seen["data"]["order"]
+    assert order["inventory"]["agentCode"] == OTHER_AGENT
+    assert order["goodsValue"] is None and order["payment"] is None
+    forbidden = {tuple(e["path"]) for e in seen["errors"]}
+    assert ("order", "goodsValue") in forbidden and ("order", "payment") in forbidden
+    assert {e["extensions"]["code"] for e in seen["errors"]} == {"FORBIDDEN"}
+
+    blocked = await hub_actors.declare("cbec.inventory", docs["inventory"], as_=AGENT)
+    assert codes(blocked) == ["RECORD_EXISTS"]
+    assert OTHER_AGENT not in str(blocked)
+
+    # The platform sees who filed the inventory and that it read its order.
+    own = await order_as_customs(hub_actors, PLATFORM, "XZ-F02-0008")
+    assert own is not None and own["inventory"]["agentCode"] == OTHER_AGENT
+    log = await hub_actors.query(OWN_EVENTS, as_=PLATFORM)
+    readers = {e["node"]["clientId"] for e in log["data"]["accessLog"]["edges"]}
+    assert hub_actors.client_ids[OTHER_AGENT] in readers
+
+    cancel = rival | {"appType": "3"}
+    assert codes(await hub_actors.declare("cbec.inventory", cancel, as_=PLATFORM)) == []
+    after = await hub_actors.query(RIVAL_VIEW, as_=OTHER_AGENT, variables=variables)
+    assert after["data"]["order"] is None
+    assert codes(await hub_actors.declare("cbec.inventory", docs["inventory"], as_=AGENT)) == []
+    stored = await order_as_customs(hub_actors, PLATFORM, "XZ-F02-0008")
+    assert stored is not None and stored["inventory"]["agentCode"] == AGENT
