@@ -29,6 +29,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check hub tests benchmarks migrations
 	$(BIN)/ruff format --check hub tests benchmarks migrations
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format hub tests benchmarks migrations

@@ -12,13 +12,16 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub import migrate
 from hub.config import Settings, SettingsError
 from hub.events import cli as events_cli
 from hub.exports import cli as exports_cli
 from hub.log import cli as log_cli
+
+if TYPE_CHECKING:
+    from hub.observability.logs import LogFormat
 
 
 class CommandError(Exception):
@@ -70,7 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise CommandError("--workers must be 1 or more")
     _serve_timeouts(args)
-    log_format = args.log_format or default_format(stderr_is_tty=sys.stderr.isatty())
+    log_format: LogFormat = args.log_format or default_format(stderr_is_tty=sys.stderr.isatty())
     if log_format == "text":
         # Only for a person: in JSON mode every stderr line must parse (uvicorn's own
         # "running on" record says the same there).
@@ -122,7 +125,7 @@ def _metrics_directory(*, workers: int) -> Iterator[None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _run_uvicorn(args: argparse.Namespace, log_format: str) -> None:
+def _run_uvicorn(args: argparse.Namespace, log_format: LogFormat) -> None:
     import uvicorn
 
     from hub.observability.logs import logging_config

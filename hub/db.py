@@ -7,10 +7,10 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
-from sqlalchemy import DateTime, MetaData, and_, any_, bindparam, event
+from sqlalchemy import DateTime, MetaData, Table, and_, any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import (
@@ -39,6 +39,9 @@ class Base(DeclarativeBase):
     """Declarative base of every hub table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every mapped class here is a plain table (no mapped selects): say so, so bulk
+    # statements over `Model.__table__` type-check as table statements.
+    __table__: ClassVar[Table]
 
 
 # SQLite page cache per connection (KiB, as the pragma's negative form): a one-connection

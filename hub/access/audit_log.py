@@ -247,7 +247,7 @@ async def record_many(*, session: AsyncSession, events: Sequence[AccessEventCrea
     # per row), but it assigns rowids in VALUES order while the statement holds the write
     # lock, so the ascending ids are the events' in order; sorting is then exact on both.
     returning = table.insert().returning(
-        table.c.id, sort_by_parameter_order=session.bind.dialect.name != "sqlite"
+        table.c.id, sort_by_parameter_order=session.get_bind().dialect.name != "sqlite"
     )
     event_ids: list[int] = sorted((await session.execute(returning, rows)).scalars())
     subjects = [

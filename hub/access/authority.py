@@ -178,7 +178,7 @@ class RecordType:
     # Fields naming the order (ebpCode, orderNo) whose matching this record affects; None
     # when the record is linked through its waybill (logistics statuses).
     order_fields: tuple[str, str] | None
-    node: str | None
+    node: str  # the graph table the record projects into (hub/trade/projection.py)
     parties: tuple[Party, ...]
     create: frozenset[Role]
     change: frozenset[Role]

@@ -6,6 +6,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy import select, text
@@ -20,12 +21,12 @@ _RELOAD_INTERVAL_SECONDS = 5.0
 
 def generate_key(alg: str) -> ECKey | RSAKey:
     """Generates a private signing key for ES256 or RS256 with its thumbprint as kid."""
-    params = {"alg": alg, "use": "sig"}
+    params: dict[str, Any] = {"alg": alg, "use": "sig"}
     key: ECKey | RSAKey
     if alg == "ES256":
-        key = ECKey.generate_key("P-256", parameters=params, private=True)
+        key = ECKey.generate_key("P-256", parameters=params, private=True)  # type: ignore[arg-type]
     elif alg == "RS256":
-        key = RSAKey.generate_key(2048, parameters=params, private=True)
+        key = RSAKey.generate_key(2048, parameters=params, private=True)  # type: ignore[arg-type]
     else:
         raise ValueError(f"unsupported signing algorithm {alg!r}")
     key.ensure_kid()
@@ -79,7 +80,10 @@ class KeyStore:
 
     def jwks(self) -> dict[str, list[dict[str, object]]]:
         """The JWKS document served at /.well-known/jwks.json."""
-        return {"keys": [key.as_dict(private=False) for key in self._public.values()]}
+        keys: list[dict[str, object]] = [
+            dict(key.as_dict(private=False)) for key in self._public.values()
+        ]
+        return {"keys": keys}
 
     def knows(self, kid: str | None) -> bool:
         """True when the kid is among the cached public keys."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,7 +35,7 @@ async def state(
     revoked = (
         select(RevokedToken.jti).where(RevokedToken.jti == jti).scalar_subquery() if jti else None
     )
-    columns = [Client.disabled_at, Client.tokens_revoked_at]
+    columns: list[Any] = [Client.disabled_at, Client.tokens_revoked_at]
     if revoked is not None:
         columns.append(revoked.label("revoked"))
     row = (await session.execute(select(*columns).where(Client.client_id == client_id))).first()

@@ -228,7 +228,8 @@ async def jwks(request: Request) -> Response:
     body = runtime.keys.jwks()
     if runtime.log is not None:
         # The log's Ed25519 key verifies checkpoints (README, "Verifiable log"), not tokens.
-        body = {"keys": [*body["keys"], *runtime.log.jwks_keys()]}
+        log_keys: list[dict[str, object]] = [dict(k) for k in runtime.log.jwks_keys()]
+        body = {"keys": [*body["keys"], *log_keys]}
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})
 
 

@@ -45,7 +45,7 @@ _DUMMY_SECRET_HASH = hash_secret(secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
-class OAuthClient(ClientMixin):  # type: ignore[misc]
+class OAuthClient(ClientMixin):
     """A client row as authlib's ClientMixin sees it; `row` None: no usable client."""
 
     row: Client | None
@@ -89,7 +89,7 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return grant_type == "client_credentials"
 
 
-class HubClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc]
+class HubClientCredentialsGrant(ClientCredentialsGrant):
     """Client credentials, refusing scopes the client is not allowed instead of trimming."""
 
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
@@ -106,7 +106,7 @@ class HubClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc]
             )
 
 
-class _FormRequest(OAuth2Request):  # type: ignore[misc]
+class _FormRequest(OAuth2Request):
     def __init__(self, *, method: str, uri: str, headers: Mapping[str, str], form: dict[str, str]):
         super().__init__(method=method, uri=uri, headers=headers)
         self._form = form
@@ -140,7 +140,7 @@ class TokenResponse:
     headers: list[tuple[str, str]]
 
 
-class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
+class _TokenGenerator(JWTBearerTokenGenerator):
     def __init__(self, *, settings: Settings, keys: KeyStore):
         super().__init__(
             issuer=settings.issuer,
@@ -172,7 +172,7 @@ class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
-class PresentedToken(TokenMixin):  # type: ignore[misc]
+class PresentedToken(TokenMixin):
     """A hub access token sent to /oauth/revoke or /oauth/introspect, already checked."""
 
     raw: str
@@ -209,14 +209,14 @@ class _TokenEndpoints:
         return presented if presented is not None and presented.raw == token_string else None
 
 
-class _Revocation(_TokenEndpoints, RevocationEndpoint):  # type: ignore[misc]
+class _Revocation(_TokenEndpoints, RevocationEndpoint):
     def revoke_token(self, token: PresentedToken, request: OAuth2Request) -> None:
         # Stored by the caller after authlib has answered (authlib is synchronous).
         if not token.is_expired():
             self.server.revoked.append(token)
 
 
-class _Introspection(_TokenEndpoints, IntrospectionEndpoint):  # type: ignore[misc]
+class _Introspection(_TokenEndpoints, IntrospectionEndpoint):
     def check_permission(
         self, token: PresentedToken, client: OAuthClient, request: OAuth2Request
     ) -> bool:
@@ -225,7 +225,7 @@ class _Introspection(_TokenEndpoints, IntrospectionEndpoint):  # type: ignore[mi
 
     def introspect_token(self, token: PresentedToken) -> dict[str, Any]:
         claims = token.checked.claims
-        body = {
+        body: dict[str, Any] = {
             "active": True,
             "token_type": "Bearer",
             **{
@@ -239,7 +239,7 @@ class _Introspection(_TokenEndpoints, IntrospectionEndpoint):  # type: ignore[mi
         return body
 
 
-class _Server(AuthorizationServer):  # type: ignore[misc]
+class _Server(AuthorizationServer):
     """authlib's server is synchronous; the client row and token are loaded beforehand."""
 
     def __init__(
@@ -281,7 +281,7 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
         if isinstance(error, InvalidClientError):
             # One answer for every failed client authentication, whatever authlib's reason.
             error = InvalidClientError(status_code=401, description=INVALID_CLIENT_DESCRIPTION)
-        return super().handle_error_response(request, error)  # type: ignore[no-any-return]
+        return super().handle_error_response(request, error)
 
     def handle_response(
         self, status: int, body: dict[str, Any], headers: list[tuple[str, str]]
@@ -334,7 +334,7 @@ def issue_token(
         client=OAuthClient.of(client, claimed),
         generator=_TokenGenerator(settings=settings, keys=keys),
     )
-    return server.create_token_response(request)  # type: ignore[no-any-return]
+    return server.create_token_response(request)
 
 
 def revoke(

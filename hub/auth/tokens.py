@@ -48,7 +48,7 @@ class TokenRejected(Exception):
         return f'Bearer realm="{realm}", error="{self.error}", error_description="{desc}"'
 
 
-class _Validator(JWTBearerTokenValidator):  # type: ignore[misc]
+class _Validator(JWTBearerTokenValidator):
     def __init__(self, *, issuer: str, audience: str, keys: KeySet):
         super().__init__(issuer=issuer, resource_server=audience, realm="hub")
         self._keys = keys

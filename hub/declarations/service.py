@@ -614,14 +614,14 @@ async def declare_batch(
             )
             continue
         record = (standard_id, candidate.record_key)
-        issue = _lifecycle_issue(candidate.app_type, latest.get(record), candidate.rtype)
-        issue = issue or _authority_issue(candidate, declarant, latest)
-        if issue is not None:
-            results.append(ItemResult(errors=(issue,), warnings=candidate.warnings))
+        refusal = _lifecycle_issue(candidate.app_type, latest.get(record), candidate.rtype)
+        refusal = refusal or _authority_issue(candidate, declarant, latest)
+        if refusal is not None:
+            results.append(ItemResult(errors=(refusal,), warnings=candidate.warnings))
             continue
 
         declaration_id = _new_id()
-        row = {
+        row: dict[str, Any] = {
             "id": declaration_id,
             "chain_index": 0,  # numbered below, once the batch's new rows are known
             "standard_id": standard_id,

@@ -9,7 +9,7 @@ import os
 from hub.config import Settings
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Adds `hub events ...` to the hub's command line."""
     events = sub.add_parser("events", help="the event log").add_subparsers(
         dest="events", required=True

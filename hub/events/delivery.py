@@ -83,9 +83,7 @@ async def visible(
     """The events of a batch this viewer may receive, in order."""
     loaders = Loaders.create(lambda: session)
     # One statement per kind for the whole batch, not one per event.
-    keys = sorted(
-        {(e.ebp_code, e.order_no) for e in events if e.ebp_code and e.order_no}  # type: ignore[misc]
-    )
+    keys = sorted({(e.ebp_code, e.order_no) for e in events if e.ebp_code and e.order_no})
     if keys:
         await loaders.group_by_order.load_many(keys)
     delivered = []

@@ -68,12 +68,19 @@ def _codes(*values: Any) -> tuple[str, ...]:
 class AcceptedRecord(Protocol):
     """What the intake knows of one newly accepted declaration (projection.Accepted)."""
 
-    standard_id: str
-    payload: Mapping[str, Any]
-    app_type: str
-    record_key: str
-    declaration_id: str
-    major: int
+    # Read-only: projection.Accepted is a frozen dataclass.
+    @property
+    def standard_id(self) -> str: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+    @property
+    def app_type(self) -> str: ...
+    @property
+    def record_key(self) -> str: ...
+    @property
+    def declaration_id(self) -> str: ...
+    @property
+    def major(self) -> int: ...
 
 
 async def declarations_accepted(

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hub.config import Settings
 
+if TYPE_CHECKING:  # imported where used: the CLI starts without the graph
+    from hub.exports.service import ExportResult
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Adds `hub export ...` to the hub's command line."""
     export = sub.add_parser("export", help="bulk exports under a client's access").add_subparsers(
         dest="export", required=True
@@ -41,7 +46,9 @@ def cmd_export_orders(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run(settings: Settings, args: argparse.Namespace, progress: object) -> object:
+async def _run(
+    settings: Settings, args: argparse.Namespace, progress: Callable[[int], None]
+) -> ExportResult:
     from sqlalchemy import select
 
     from hub.auth.models import Client
@@ -76,7 +83,7 @@ async def _run(settings: Settings, args: argparse.Namespace, progress: object) -
                     writer=writer,
                     after=args.after,
                     limit=args.limit,
-                    progress=progress,  # type: ignore[arg-type]
+                    progress=progress,
                 )
             finally:
                 writer.close()

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import ClassVar, cast
+from typing import Any, ClassVar, cast
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -95,7 +95,7 @@ class Context:
 class Forbidden(Exception):
     """The caller's token does not allow this; surfaces with extensions.code FORBIDDEN."""
 
-    extensions: ClassVar[dict[str, str]] = {"code": "FORBIDDEN"}
+    extensions: dict[str, Any] = {"code": "FORBIDDEN"}  # noqa: RUF012 (subclasses widen it)
 
 
 class BadInput(Exception):

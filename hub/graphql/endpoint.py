@@ -287,7 +287,8 @@ def is_request_error(result: ExecutionResult) -> bool:
     Those errors have no `path`; an error during execution always has one, and leaves
     `data` (possibly null, when it reached a non-null root field) in the response.
     """
-    return result.data is None and bool(result.errors) and all(not e.path for e in result.errors)
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(not e.path for e in errors)
 
 
 class _InternalFailure(ExecutionResult):

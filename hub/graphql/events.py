@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError, print_ast
@@ -44,7 +44,9 @@ from hub.events.models import Event as EventRow
 from hub.graphql.context import Context, Info
 from hub.runtime import Runtime
 
-EventKind = strawberry.enum(EventKindValue, name="EventKind", description="Kinds of change.")
+# strawberry.enum registers the GraphQL enum on the class itself and returns it.
+strawberry.enum(EventKindValue, name="EventKind", description="Kinds of change.")
+EventKind = EventKindValue
 SUBSCRIPTION_ONLY = frozenset({OperationType.SUBSCRIPTION})
 EVENT_STREAM = "text/event-stream"
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
@@ -76,11 +78,11 @@ class EventRecord:
 @strawberry.type(description="One change from the event log: what changed, with references.")
 class Event:
     cursor: str = strawberry.field(description="Resume after this event with `after: cursor`.")
-    kind: EventKind  # type: ignore[valid-type]
+    kind: EventKind
     occurred_at: datetime
     enterprise_codes: list[str]
     record: EventRecord | None
-    detail: JSON = strawberry.field(  # type: ignore[valid-type]
+    detail: JSON = strawberry.field(
         description="What changed (a status from → to, a version, appType), never a payload."
     )
 
@@ -98,7 +100,7 @@ class Event:
             occurred_at=row.occurred_at,
             enterprise_codes=list(row.enterprise_codes),
             record=record,
-            detail=dict(row.detail or {}),
+            detail=cast(JSON, dict(row.detail or {})),
         )
 
 
@@ -129,7 +131,7 @@ class EventsSubscription:
         self,
         info: Info,
         after: str | None = None,
-        kinds: list[EventKind] | None = None,  # type: ignore[valid-type]
+        kinds: list[EventKind] | None = None,
     ) -> AsyncGenerator[Event, None]:
         context = info.context
         try:
@@ -143,7 +145,7 @@ class EventsSubscription:
                 operation=_operation(info),
                 purpose=normalise_purpose(header=_header(context, "hub-purpose")),
             )
-            async with aclosing(source):
+            async with aclosing(source):  # type: ignore[type-var]  # an async generator
                 async for item in source:
                     yield Event.of(item.event)
         except feed.FeedError as error:
@@ -182,9 +184,10 @@ class _SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         original = self.schema.stream
 
         async def only_subscriptions(*args: Any, **kwargs: Any) -> Any:
-            return await original(*args, **kwargs, allowed_operation_types=SUBSCRIPTION_ONLY)
+            kwargs["allowed_operation_types"] = SUBSCRIPTION_ONLY
+            return await original(*args, **kwargs)
 
-        self.schema = _SchemaView(self.schema, only_subscriptions)
+        self.schema = _SchemaView(self.schema, only_subscriptions)  # type: ignore[assignment]
         await super().run_operation(operation)
 
 
@@ -218,7 +221,7 @@ class EventsWebSocket(GraphQL[StreamContext, None]):
         )
         return StreamContext(request=request, principal=nobody, runtime=self.runtime)
 
-    async def on_ws_connect(self, context: StreamContext) -> None:  # type: ignore[override]
+    async def on_ws_connect(self, context: StreamContext) -> None:
         params = context.connection_params or {}
         authorization = params.get("Authorization") or params.get("authorization")
         if not isinstance(authorization, str):
@@ -230,7 +233,7 @@ class EventsWebSocket(GraphQL[StreamContext, None]):
         context.authorization = authorization
         return None
 
-    graphql_transport_ws_handler_class = _SubscriptionsOnlyHandler  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = _SubscriptionsOnlyHandler
 
 
 # --- GraphQL over SSE (distinct connections) ---------------------------------------------
@@ -289,12 +292,12 @@ async def sse_response(
         try:
             async with aclosing(results):
                 try:
-                    yield _sse("next", process_result(await first))
+                    yield _sse("next", process_result(await first))  # type: ignore[arg-type]
                 except StopAsyncIteration:
                     pass
                 else:
                     async for item in iterator:
-                        yield _sse("next", process_result(item))
+                        yield _sse("next", process_result(item))  # type: ignore[arg-type]
             yield _sse("complete", None)
         finally:
             first.cancel()

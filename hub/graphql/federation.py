@@ -57,4 +57,5 @@ class HubSchema(Schema):
         checked = [self._check(i, r) for i, r in enumerate(representations)]
         valid = [c for c in checked if not isinstance(c, BadInput)]
         resolved = iter(super().entities_resolver(info, valid) if valid else [])  # type: ignore[arg-type]
-        return [c if isinstance(c, BadInput) else next(resolved) for c in checked]
+        # A refused representation stands in its place (strawberry reports it as its error).
+        return [c if isinstance(c, BadInput) else next(resolved) for c in checked]  # type: ignore[misc]

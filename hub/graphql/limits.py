@@ -318,7 +318,7 @@ class _Walker:
         argument = definition.args[name]
         for arg in node.arguments or ():
             if arg.name.value == name:
-                value = value_from_ast(arg.value, argument.type, self.variables)
+                value = value_from_ast(arg.value, argument.type, dict(self.variables))
                 return None if value is Undefined else value
         return None if argument.default_value is Undefined else argument.default_value
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal as PyDecimal
 from decimal import InvalidOperation
-from typing import NewType
+from typing import TYPE_CHECKING, NewType, TypeAlias
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-Decimal = NewType("Decimal", PyDecimal)
+if TYPE_CHECKING:
+    # To the type checker the scalar is the decimal resolvers return; the NewType exists
+    # only so strawberry can map it to the GraphQL scalar below.
+    Decimal: TypeAlias = PyDecimal
+else:
+    Decimal = NewType("Decimal", PyDecimal)
 
 
 def _parse(value: object) -> PyDecimal:

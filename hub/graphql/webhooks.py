@@ -56,7 +56,7 @@ class WebhookDelivery:
 class WebhookEndpoint:
     id: strawberry.ID
     url: str
-    kinds: list[EventKind]  # type: ignore[valid-type]
+    kinds: list[EventKind]
     cursor: str = strawberry.field(description="The last event it is done with.")
     created_at: datetime
     disabled_at: datetime | None
@@ -106,7 +106,7 @@ class WebhookPayload:
 @strawberry.input(description="An endpoint to register.")
 class RegisterWebhookInput:
     url: str = strawberry.field(description="https (http outside production); see README.")
-    kinds: list[EventKind]  # type: ignore[valid-type]
+    kinds: list[EventKind]
     after: str | None = strawberry.field(
         default=None, description="Start after this cursor (default: from now on)."
     )

@@ -38,7 +38,9 @@ def create_storage(redis_url: str | None) -> Storage:
     if not redis_url:
         return MemoryStorage()
     # limits names its asyncio Redis backend `async+redis://`.
-    return storage_from_string(f"async+{redis_url}", key_prefix=KEY_PREFIX, wrap_exceptions=True)
+    storage = storage_from_string(f"async+{redis_url}", key_prefix=KEY_PREFIX, wrap_exceptions=True)
+    assert isinstance(storage, Storage)  # the async+ scheme gives the asyncio backend
+    return storage
 
 
 def window(*, rate: float, burst: int) -> RateLimitItem:

@@ -72,7 +72,7 @@ async def check_full(
         ).all()
         if not rows:
             break
-        leaves = []
+        leaves: list[bytes] = []
         for entry, declaration in rows:
             index = size + len(leaves)
             if entry.leaf_index != index:

@@ -10,7 +10,7 @@ from pathlib import Path
 from hub.log import verify, witness_cli
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Adds `hub log verify` to the hub's command line."""
     log = sub.add_parser("log", help="the verifiable declaration log").add_subparsers(
         dest="log", required=True

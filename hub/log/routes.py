@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -191,10 +192,10 @@ async def cosign(request: Request) -> Response:
         if len(raw) > MAX_COSIGN_BODY:
             raise LogError(LogErrorCode.BAD_REQUEST, "the body is too large")
         try:
-            body = json.loads(raw)
+            parsed: Any = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            body = None
-        fields = body if isinstance(body, dict) else {}
+            parsed = None
+        fields = parsed if isinstance(parsed, dict) else {}
         size, line = fields.get("size"), fields.get("cosignature")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise LogError(LogErrorCode.BAD_REQUEST, "size must be a non-negative integer")

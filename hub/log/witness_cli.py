@@ -29,7 +29,7 @@ from hub.log.note import NoteError, Signer
 from hub.log.witness import WitnessState
 
 
-def add_parser(log: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(log: argparse._SubParsersAction) -> None:
     """Adds `hub log witness` to `hub log`."""
     command = log.add_parser("witness", help="cosign the log's checkpoint as a witness")
     mode = command.add_mutually_exclusive_group(required=True)

@@ -208,7 +208,7 @@ class SchemaNode:
             pointer += "/" + str(token).replace("~", "~0").replace("/", "~1")
             container = isinstance(schema, dict | list)
             if container and isinstance(token, int) == isinstance(schema, list):
-                found = token in schema if isinstance(schema, dict) else token < len(schema)
+                found = token in schema if isinstance(schema, dict) else int(token) < len(schema)
                 if found:
                     schema = schema[token]
                     continue
@@ -307,9 +307,9 @@ def _unknown(old: SchemaNode, new: SchemaNode) -> list[Change]:
     changes = []
     for key in dict.fromkeys([*old.d, *new.d]):
         if key not in _KNOWN and canon(old.d.get(key)) != canon(new.d.get(key)):
-            at = new.child(key) if key in new.d else old.child(key)
+            node = new.child(key) if key in new.d else old.child(key)
             what = f"unknown keyword {key!r} changed (JSON Schema 2020-12 validators ignore it)"
-            changes.append(info(ChangeKind.UNKNOWN_KEYWORD_CHANGED, at, what))
+            changes.append(info(ChangeKind.UNKNOWN_KEYWORD_CHANGED, node, what))
     if canon(old.d.get("$dynamicRef")) != canon(new.d.get("$dynamicRef")):
         what = "$dynamicRef changed; the checker does not follow dynamic references"
         at = _where(old, new, "$dynamicRef")
@@ -341,6 +341,7 @@ def _values(old: SchemaNode, new: SchemaNode) -> list[Change]:
     if values_o is None and values_n is None:
         return []
     if values_o is None:
+        assert values_n is not None  # both None returned above
         what = f"only {_value_list(values_n)} allowed now"
         return [
             change(kinds.CONST_ADDED if const else kinds.ENUM_ADDED, at_o, at_n, False, True, what)

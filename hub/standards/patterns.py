@@ -144,7 +144,7 @@ def install_in_jsonschema() -> None:
     from jsonschema import _keywords, _legacy_keywords, _utils
 
     for module in (_keywords, _legacy_keywords, _utils):
-        module.re = _LinearRe  # type: ignore[attr-defined]
+        module.re = _LinearRe
 
 
 def find_patterns(schema: Any, pointer: str = "") -> list[tuple[str, str]]:

@@ -687,6 +687,8 @@ class ValidatorCache:
             schema = await session.scalar(
                 select(StandardVersion.schema).where(StandardVersion.pk == version.pk)
             )
+            if schema is None:
+                raise LookupError(f"{key}: version row without a schema")
             compiled = compile_validator(schema=schema, uri=uri, resources=resources)
             self._compiled[key] = compiled
         return compiled

@@ -284,7 +284,7 @@ async def statistics(
     if Dimension.ENTERPRISE in dimensions:
         query = query.outerjoin(Enterprise, Enterprise.code == Order.ebp_code)
     if keys:
-        names = [literal_column(column.key) for column in keys]
+        names: list[ColumnElement[Any]] = [literal_column(str(column.key)) for column in keys]
         query = query.group_by(*names).order_by(*(name.asc().nulls_last() for name in names))
     rows = (await session.execute(query)).mappings().all()
     groups = []

@@ -353,7 +353,7 @@ def _check_amount_paid(
     if ordered is None and direction == "E":
         return []  # an export order need not state what the buyer pays
     standard = "cbec.payment" if direction == "I" else "cbec.receipt"
-    facts = (
+    facts: tuple[Fact, ...] = (
         _fact(ordered, "cbec.order:/acturalPaid"),
         _fact(paid, f"{standard}:/{paid_field}"),
     )

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.access import authority
 from hub.access.authority import PLACEHOLDER_CODES, record_type
 from hub.access.policy import Category
-from hub.db import pair_in
+from hub.db import Base, pair_in
 from hub.events import outbox
 from hub.standards.categories import shipped_category
 from hub.trade import customs_links, quota
@@ -190,7 +190,7 @@ def _inventory_row(p: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-_NODES: dict[str, tuple[type, Any]] = {
+_NODES: dict[str, tuple[type[Base], Any]] = {
     "order": (Order, lambda _, p: _order_row(p)),
     "payment": (Payment, lambda _, p: _payment_row(p)),
     "receipt": (Receipt, lambda _, p: _receipt_row(p)),
@@ -225,11 +225,11 @@ async def _upsert_nodes(
     session: AsyncSession, node: str, records: list[Accepted], now: datetime
 ) -> None:
     model, row_of = _NODES[node]
+    table = model.__table__
     rows = [
         {**_node(r, n, now), "record_key": node_key(r, node), **row_of(r.standard_id, r.payload)}
         for r, n in _collapse(records)
     ]
-    table = model.__table__
     for chunk in _chunks(rows):
         statement = _insert(session, model)
         columns = [c for c in chunk[0] if c not in _KEEP_ON_UPDATE]
@@ -805,7 +805,7 @@ async def rematch(
         )
         cancelled = any(r.kind == "CANCEL" for r in standing)
         bill = (
-            customs_links.chosen_bill(bills.get(inventory.invt_no, ()), inventory_payload)
+            customs_links.chosen_bill(bills.get(inventory.invt_no, ()), inventory.payload)
             if inventory is not None and inventory.invt_no
             else None
         )

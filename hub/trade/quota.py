@@ -279,7 +279,7 @@ async def _lock_totals(
     platform = PlatformBuyerYearTotal
     buyers = sorted({b for _, b, _ in platform_years})
     for chunk in _chunks(buyers):
-        rows = await session.execute(
+        platform_rows = await session.execute(
             select(
                 platform.ebp_code, platform.buyer_id_number, platform.year, platform.counted_total
             )
@@ -291,7 +291,7 @@ async def _lock_totals(
             .order_by(platform.ebp_code, platform.buyer_id_number, platform.year)
             .with_for_update()
         )
-        for ebp, buyer, year, total in rows:
+        for ebp, buyer, year, total in platform_rows:
             if (ebp, buyer, year) in platform_years:
                 totals.platform[(ebp, buyer, year)] = total
     return totals
@@ -509,7 +509,7 @@ async def stored_subjects(
     wanted = set(keys)
     stored: dict[OrderKey, _Stored] = {}
     for chunk in _chunks(sorted(wanted)):
-        rows = await session.execute(
+        stored_rows = await session.execute(
             select(
                 Order.id,
                 Order.ebp_code,
@@ -527,9 +527,9 @@ async def stored_subjects(
             .join(LimitEntry, LimitEntry.order_id == Order.id)
             .where(pair_in(Order.ebp_code, Order.order_no, chunk))
         )
-        for row in rows:
+        for row in stored_rows:
             if (row.ebp_code, row.order_no) in wanted:
-                stored[(row.ebp_code, row.order_no)] = _Stored(*row)
+                stored[(row.ebp_code, row.order_no)] = _Stored(*tuple(row))
     if not stored:
         return [], {}
     present = sorted(stored)

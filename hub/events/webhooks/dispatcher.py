@@ -208,9 +208,12 @@ class WebhookDispatcher:
                     due = open_delivery.next_attempt_at
                     if due is not None and due > now:
                         return None
-                    event = await session.scalar(
+                    found = await session.scalar(
                         select(Event).where(Event.position == open_delivery.event_position)
                     )
+                    if found is None:  # pruned under it: nothing left to deliver
+                        return None
+                    event = found
                     checked = (
                         await delivery.visible(session=session, viewer=viewer, events=[event])
                         if event is not None

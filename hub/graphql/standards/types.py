@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -164,7 +164,7 @@ class StandardVersion:
             standard_id=row.standard_id,
             version=row.version,
             state=VersionStateEnum(row.state),
-            schema=row.schema,
+            schema=cast(JSON, row.schema),
             content_hash=row.content_hash,
             published_at=row.published_at,
             deprecated_at=row.deprecated_at,
