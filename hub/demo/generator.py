@@ -44,7 +44,7 @@ from enum import StrEnum
 from operator import itemgetter
 from typing import Any
 
-from hub.demo import clearance
+from hub.demo import DEFAULT_ORDERS, DEFAULT_SEED, clearance
 from hub.demo.clearance import Cleared
 from hub.standards.formats import uscc_check_char
 from hub.trade.limits import RiskFlag, buyer_year_key, check_retail_limits, limit_value
@@ -52,6 +52,8 @@ from hub.trade.rules_config import DEFAULT_RULES
 from hub.trade.tax import retail_import_tax
 
 __all__ = [
+    "DEFAULT_ORDERS",
+    "DEFAULT_SEED",
     "Anomaly",
     "AnomalyKind",
     "DemoDataSet",
@@ -145,6 +147,11 @@ class DemoDataSet:
     enterprises: list[Record]
     records: list[Record]
     anomalies: tuple[Anomaly, ...] = field(default=())
+    # (ebpCode, orderNo) → (direction I/E, trade mode), as planned: a 2.0.0 order states no
+    # trade mode and an incomplete one may lack the inventory that does.
+    modes: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # (standard reference, "import 9610" …) → records; "" for lists of several orders.
+    contents: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
         """Count the records of each standard reference (enterprises included), sorted."""
@@ -435,6 +442,7 @@ class _Sent:
 _IMPORT_MODES = (("9610", 0.5), ("1210", 0.5))
 _EXPORT_MODES = (("9610", 0.5), ("9710", 0.2), ("9810", 0.2), ("1210", 0.1))
 _ORDER_TYPE = {"9610": "E", "1210": "E", "9710": "B", "9810": "W"}
+ANY_MODE = ""  # a list (507/509) of parcels of several orders, and enterprise filings
 _SIGNED_SHARE = 0.8  # of released import parcels whose signature (513 S) has come in
 _EXPORT_ORDER_LINE = (
     "gnum",
@@ -507,7 +515,11 @@ def generate(*, orders: int, seed: int, year: int = 2024) -> DemoDataSet:
         pending.sort(key=itemgetter(0))
         records = [record for _, _, record in pending]
     return DemoDataSet(
-        enterprises=enterprise_records, records=records, anomalies=tuple(builder.anomalies)
+        enterprises=enterprise_records,
+        records=records,
+        anomalies=tuple(builder.anomalies),
+        modes=builder.modes,
+        contents=dict(builder.contents),
     )
 
 
@@ -572,6 +584,8 @@ class _Builder:
         self.imports: list[_Sent] = []
         self.exports: list[_Sent] = []
         self.released_imports: list[Cleared] = []
+        self.modes: dict[tuple[str, str], tuple[str, str]] = {}
+        self.contents: Counter[tuple[str, str]] = Counter()
         self.sequence = 0
         self.days: dict[int, str] = {}
 
@@ -600,9 +614,15 @@ class _Builder:
         prefix = "PY" if ebp.key == "ebp_xz" else "HT"
         return f"{prefix}{self.year}{plan.direction}{plan.index + 1:08d}"
 
-    def _add(self, standard: str, payload: Payload) -> None:
+    def _add(self, standard: str, payload: Payload, column: str = ANY_MODE) -> None:
+        """Collect a record; `column` is its order's direction and trade mode (`contents`)."""
         self.sequence += 1
         self.pending.append((arrival_time(payload), self.sequence, (standard, payload)))
+        self.contents[(standard, column)] += 1
+
+    def _column(self, order: Payload) -> str:
+        direction, mode = self.modes[(order["ebpCode"], order["orderNo"])]
+        return f"{'import' if direction == 'I' else 'export'} {mode}"
 
     def _buyer(self, plan: _Plan) -> _Person:
         if plan.heavy_buyer is not None:
@@ -1041,15 +1061,17 @@ class _Builder:
         inventory: Payload,
     ) -> _Sent:
         """Add the order's documents (except the one an incomplete order lacks)."""
-        self._add(ORDER, order)
+        self.modes[(order["ebpCode"], order["orderNo"])] = (plan.direction, plan.trade_mode)
+        column = self._column(order)
+        self._add(ORDER, order, column)
         if money_doc is not None and plan.missing != "payment":
-            self._add(money_standard, money_doc)
+            self._add(money_standard, money_doc, column)
         sent_waybill = waybill if plan.missing != "waybill" else None
         if sent_waybill is not None:
-            self._add(WAYBILL, sent_waybill)
+            self._add(WAYBILL, sent_waybill, column)
         sent_inventory = inventory if plan.missing != "inventory" else None
         if sent_inventory is not None:
-            self._add(INVENTORY, sent_inventory)
+            self._add(INVENTORY, sent_inventory, column)
         return _Sent(plan, order, sent_waybill, sent_inventory, 0)
 
     # -- what customs answers --
@@ -1089,7 +1111,7 @@ class _Builder:
             }
         elif status != 100:
             receipt["invtNo"] = invt_no  # customs numbers an import inventory it accepts
-        self._add(INVENTORY_STATUS, receipt)
+        self._add(INVENTORY_STATUS, receipt, self._column(inventory))
 
     def apply_limits(self) -> dict[tuple[str, str, int], Decimal]:
         """Run the retail limits over import orders in time order and write their customs
@@ -1161,6 +1183,7 @@ class _Builder:
                     "logisticsStatus": "S",  # signed for by the consignee (CEB513)
                     "logisticsTime": self._time(signed),
                 },
+                self._column(sent.order),
             )
 
     def after_import_release(self, year_totals: dict[tuple[str, str, int], Decimal]) -> None:
@@ -1170,7 +1193,7 @@ class _Builder:
             bill = clearance.tax_bill(
                 rng=self.rng, time=self._time, cleared=cleared, config=DEFAULT_RULES
             )
-            self._add(TAX_BILL, bill)
+            self._add(TAX_BILL, bill, self._column(cleared.order))
         planted = {(a.ebp_code, a.order_no) for a in self.anomalies}
         heavy = {person.id_number for person in self.heavy.values()}
         candidates = [
@@ -1185,9 +1208,9 @@ class _Builder:
             rng=self.rng, time=self._time, candidates=candidates
         )
         for payload in cancellations:
-            self._add(INVENTORY_CANCEL, payload)
+            self._add(INVENTORY_CANCEL, payload, self._column(payload))
         for payload in returns:
-            self._add(INVENTORY_RETURN, payload)
+            self._add(INVENTORY_RETURN, payload, self._column(payload))
 
     def clear_exports(self) -> None:
         """Customs receipts (604) of the export inventories, with the arrival (507) and
@@ -1257,10 +1280,12 @@ class _Builder:
         applications, results = clearance.summaries(
             rng=rng, time=self._time, cleared=cleared, year=self.year
         )
+        # A summary holds the inventories of one trade mode: its first one names the column.
+        column_of = {c.invt_no: self._column(c.order) for c in cleared}
         for payload in applications:
-            self._add(SUMMARY_APPLY, payload)
+            self._add(SUMMARY_APPLY, payload, column_of[payload["items"][0]["invtNo"]])
         for payload in results:
-            self._add(SUMMARY_RESULT, payload)
+            self._add(SUMMARY_RESULT, payload, column_of[payload["items"][0]["invtNo"]])
 
     def emit(self) -> list[tuple[str, int, Record]]:
         """Return the collected records with their sort keys (arrival time, sequence)."""
