@@ -90,6 +90,7 @@ MISMATCH_SHARE = 0.08
 INCOMPLETE_SHARE = 0.02
 SINGLE_LIMIT_SHARE = 0.03  # of import orders
 HEAVY_BUYER_ORDERS = 8  # orders of CNY 3,500-4,700 each: passes 26,000 with the 7th or 8th
+_REGULAR_ORDERS = 8  # at most this many orders a year for any other buyer (≤ CNY 3,000 each)
 
 
 def standard_id(reference: str) -> str:
@@ -586,6 +587,7 @@ class _Builder:
         self.released_imports: list[Cleared] = []
         self.modes: dict[tuple[str, str], tuple[str, str]] = {}
         self.contents: Counter[tuple[str, str]] = Counter()
+        self.purchases: Counter[str] = Counter()  # orders per regular buyer
         self.sequence = 0
         self.days: dict[int, str] = {}
 
@@ -629,10 +631,19 @@ class _Builder:
             if plan.heavy_buyer not in self.heavy:
                 self.heavy[plan.heavy_buyer] = _person(self.rng, 900_000 + plan.heavy_buyer)
             return self.heavy[plan.heavy_buyer]
-        # A growing pool: most buyers come back a few times a year.
-        if not self.buyers or self.rng.random() < 0.3:
-            self.buyers.append(_person(self.rng, len(self.buyers) + 1))
-        return self.rng.choice(self.buyers)
+        # A growing pool: most buyers come back a few times a year. Without a cap the first
+        # buyers of a large data set would order twenty times and pass the annual limit,
+        # which only the planted heavy buyers are meant to do.
+        buyer = None
+        if self.buyers and self.rng.random() >= 0.3:
+            buyer = self.rng.choice(self.buyers)
+            if self.purchases[buyer.reg_no] >= _REGULAR_ORDERS:
+                buyer = None
+        if buyer is None:
+            buyer = _person(self.rng, len(self.buyers) + 1)
+            self.buyers.append(buyer)
+        self.purchases[buyer.reg_no] += 1
+        return buyer
 
     def _lines(
         self, products: tuple[_Product, ...], count: int, qty_range: tuple[int, int], currency: str

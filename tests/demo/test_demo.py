@@ -262,10 +262,16 @@ def test_export_waybills_carry_their_arrival_and_departure_lists(
 
     left = listed(generator.DEPARTURE, "leaveTime")
     arrived = listed(generator.ARRIVAL, "copNo")
-    rows = query(demo.db, "SELECT logistics_code, logistics_no, arrival, departure FROM waybills "
-                 "WHERE ie_flag = 'E'")  # fmt: skip
-    departures = {(c, n): json.loads(str(d))["leaveTime"] for c, n, _, d in rows if d}
-    arrivals = {(c, n): json.loads(str(a))["copNo"] for c, n, a, _ in rows if a}
+    rows = [
+        (code, number, json.loads(str(a)) if a else None, json.loads(str(d)) if d else None)
+        for code, number, a, d in query(
+            demo.db,
+            "SELECT logistics_code, logistics_no, arrival, departure FROM waybills "
+            "WHERE ie_flag = 'E'",
+        )
+    ]
+    departures = {(c, n): d["leaveTime"] for c, n, _, d in rows if d}
+    arrivals = {(c, n): a["copNo"] for c, n, a, _ in rows if a}
     assert left and departures == left
     assert arrivals == arrived and set(left) < set(arrived)  # rejected parcels never leave
 
