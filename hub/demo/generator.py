@@ -457,7 +457,7 @@ _EXPORT_ORDER_LINE = (
 )
 
 
-def inventory_of(sent: _Sent) -> Payload:
+def _inventory_of(sent: _Sent) -> Payload:
     """The inventory a sent order has (only called where it has one)."""
     assert sent.inventory is not None
     return sent.inventory
@@ -1236,7 +1236,7 @@ class _Builder:
             rng=rng,
             time=self._time,
             parcels=[
-                (sent.waybill, sent.inventory["customsCode"], arrived[sent.plan.index])  # type: ignore[index]
+                (sent.waybill, _inventory_of(sent)["customsCode"], arrived[sent.plan.index])
                 for sent in declared
                 if sent.waybill is not None
             ],
@@ -1263,8 +1263,8 @@ class _Builder:
             parcels=[
                 (
                     sent.waybill,
-                    inventory_of(sent)["customsCode"],
-                    inventory_of(sent)["trafMode"],
+                    _inventory_of(sent)["customsCode"],
+                    _inventory_of(sent)["trafMode"],
                     release,
                 )
                 for sent, release in released
