@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from hub.access import authority
 from hub.app import create_app
 from hub.config import Settings
 from hub.declarations.models import Declaration
@@ -331,6 +332,30 @@ def test_signed_for_import_parcels_show_the_consignees_signature(
     # CEB513's S is "signed for": the graph's milestone R (received by the consignee).
     assert signed and {(c, n) for c, n, m in rows if m == "R"} == signed
     assert {m for _, _, m in rows} <= {"R", None}
+
+
+def test_every_record_is_sent_by_a_party_the_authority_table_lets_create_it(
+    data: DemoDataSet,
+) -> None:
+    # The loader's declarant (DECLARANT_FIELD) is checked against the one party rule.
+    for standard, payload in data.enterprises + data.records:
+        standard_id_, _, version = standard.partition("@")
+        rtype = authority.record_type(standard_id_, int(version.split(".")[0]))
+        assert rtype is not None, standard
+        declarant = payload[DECLARANT_FIELD[standard_id_]]
+        refusal = authority.check_create(
+            rtype, declarant=declarant, payload=payload, app_type=payload.get("appType", "1")
+        )
+        assert refusal is None, (standard, refusal)
+
+
+def test_the_same_seed_gives_the_same_messages_guids_included() -> None:
+    first, again = generate(orders=ORDERS, seed=SEED), generate(orders=ORDERS, seed=SEED)
+    assert first.records == again.records and first.anomalies == again.anomalies
+    guids = [payload["guid"] for _, payload in first.records]
+    assert len(set(guids)) == len(guids)  # one guid per message
+    other = generate(orders=ORDERS, seed=SEED + 1)
+    assert not set(guids) & {payload["guid"] for _, payload in other.records}
 
 
 def test_the_readme_shows_what_the_default_demo_contains() -> None:
