@@ -245,7 +245,8 @@ def arrival_lists(
         groups.setdefault((waybill["logisticsCode"], customs, moment // _WINDOW), []).append(
             waybill
         )
-    lists, listed = [], {}
+    lists: list[Payload] = []
+    listed: dict[Parcel, int] = {}
     for number, ((code, customs, window), waybills) in enumerate(sorted(groups.items()), 1):
         closes = (window + 1) * _WINDOW
         lists.append(
@@ -290,7 +291,8 @@ def departure_lists(
     for waybill, customs, mode, release in parcels:
         leaves = _next_departure(release + 2 * 3600)
         groups.setdefault((waybill["logisticsCode"], customs, mode, leaves), []).append(waybill)
-    lists, left = [], {}
+    lists: list[Payload] = []
+    left: dict[Parcel, int] = {}
     for number, ((code, customs, mode, leaves), waybills) in enumerate(sorted(groups.items()), 1):
         prefix = _VOYAGE_PREFIX.get(mode, "V")
         lists.append(
