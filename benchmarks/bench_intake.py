@@ -2,8 +2,9 @@
 
 Run: .venv/bin/python benchmarks/bench_intake.py [--orders N] [--postgres ADMIN_URL] [--profile]
 
-Declares the demo data set (2,000 orders ≈ 18,000 records) in per-declarant batches of 500,
-each batch its own transaction, three ways on a fresh database each:
+Declares the demo data set (2,000 orders ≈ 16,000 records in the 2.0.0 shapes) in
+per-declarant batches of 500, each batch its own transaction, three ways on a fresh
+database each:
   service   `declare_batch` called directly (validate, hash, chain, project, re-match);
   http      GraphQL `declareBatch` over in-process ASGI with real tokens from /oauth/token;
   baseline  the same records validated by the compiled validator, canonicalised, hashed and

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub import migrate
 from hub.config import Settings, SettingsError
+from hub.demo import DEFAULT_ORDERS, DEFAULT_SEED
 from hub.events import cli as events_cli
 from hub.exports import cli as exports_cli
 from hub.log import cli as log_cli
@@ -605,11 +606,11 @@ def _print_demo_summary(summary: Any, credentials: Path) -> None:
         f"demo data: {summary.orders:,} orders (seed {summary.seed}), {summary.records:,} records "
         f"in {summary.seconds:.1f} s ({rate:,.0f} records/s)"
     )
-    print(f"\n{'standard':<24} {'accepted':>9} {'rejected':>9}")
+    print(f"\n{'standard':<28} {'accepted':>9} {'rejected':>9}")
     for standard, counts in summary.by_standard.items():
         again = f"  ({counts.duplicates:,} already stored)" if counts.duplicates else ""
-        print(f"{standard:<24} {counts.accepted:>9,} {counts.rejected:>9,}{again}")
-    print(f"{'total':<24} {summary.accepted:>9,} {summary.rejected:>9,}")
+        print(f"{standard:<28} {counts.accepted:>9,} {counts.rejected:>9,}{again}")
+    print(f"{'total':<28} {summary.accepted:>9,} {summary.rejected:>9,}")
     for line in summary.sample_errors:
         print(f"  refused: {line}")
     statuses = ", ".join(f"{s} {n:,}" for s, n in summary.match_status.items()) or "none"
@@ -892,8 +893,8 @@ def build_parser() -> argparse.ArgumentParser:
     st_ret.set_defaults(func=cmd_standards_transition)
 
     demo = sub.add_parser("demo", help="load demo data and create demo clients")
-    demo.add_argument("--orders", type=int, default=2000, help="orders to generate")
-    demo.add_argument("--seed", type=int, default=7, help="same seed, same data")
+    demo.add_argument("--orders", type=int, default=DEFAULT_ORDERS, help="orders to generate")
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="same seed, same data")
     demo.add_argument(
         "--credentials",
         default="hub-demo-clients.json",

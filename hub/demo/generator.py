@@ -1,9 +1,17 @@
-"""A deterministic synthetic data set for demos, tests and benchmarks.
+"""A deterministic synthetic data set for demos, tests and benchmarks, in the shapes of the
+CEB 2022-05 specification (standards 2.0.0; enterprise filings 1.0.0, their only version).
 
 `generate(orders=..., seed=...)` builds enterprises of the Xuzhou / Nantong pilot zone and,
-for every order, the documents the standards define: orders, payments (import) or receipts
-(export), waybills, logistics milestones, inventories and customs receipts. Records come in
-arrival order (by appTime), so some payments arrive before their orders, as in real traffic.
+for every order, the messages the specification defines. Import (9610 direct purchase, 1210
+bonded): order 311, payment 411, waybill 511, inventory 621, customs receipts 622, waybill
+status 513 (S: signed for), electronic tax bill 816 for each released inventory, and for a
+few orders a cancellation 623 or a return 625. Export (9610, 9710 orderType B, 9810 orderType
+W, 1210): order 303, receipt of payment 403, waybill 505, inventory 603, customs receipts
+604, arrival (507) and departure (509) lists of the carriers' waybills, and per broker,
+seller, trade mode and month a summary application 701 and its result 792 (giving the
+customs declaration `entryId`). Records come in arrival order (`arrival_time`), so some
+payments arrive before their orders, as in real traffic. Each record names its standard
+with the version (`cbec.order@2.0.0`): a bare id would resolve to 1.0.0.
 
 Everything is invented. Enterprise names are pinyin-like inventions. People are synthetic:
 their ID numbers are well-formed (birth date, MOD 11-2 check digit) but start with "99", a
@@ -11,11 +19,15 @@ province code GB/T 2260 does not assign, and their phone numbers start with "100
 mobile network issues, so no record can point at a real person.
 
 Deliberate faults, recorded in `DemoDataSet.anomalies`:
-- about 8 % of orders have one mismatch (amount paid, consignee, or an inventory line name);
+- about 8 % of orders have one mismatch. Imports: the amount paid, the consignee on the
+  waybill, or an inventory line name. Exports: the receipt's currency, the seller the
+  waybill names, or an inventory line name (a 303 states no amount paid and a 505 no
+  consignee, so the import kinds cannot show on an export);
 - about 2 % of orders are incomplete (one document not sent yet);
 - about 3 % of import orders exceed the CNY 5,000 single limit (several items);
 - a few heavy buyers pass the CNY 26,000 annual limit.
-Import taxTotal is computed with `hub.trade.tax`, so every clean import order is consistent.
+Import taxTotal is computed with `hub.trade.tax`, so every clean import order is consistent,
+and the 816 tax bills assess exactly that tax.
 """
 
 from __future__ import annotations
@@ -23,7 +35,7 @@ from __future__ import annotations
 import gc
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,29 +44,43 @@ from enum import StrEnum
 from operator import itemgetter
 from typing import Any
 
+from hub.demo import DEFAULT_ORDERS, DEFAULT_SEED, clearance
+from hub.demo.clearance import Cleared
 from hub.standards.formats import uscc_check_char
 from hub.trade.limits import RiskFlag, buyer_year_key, check_retail_limits, limit_value
 from hub.trade.rules_config import DEFAULT_RULES
 from hub.trade.tax import retail_import_tax
 
 __all__ = [
+    "DEFAULT_ORDERS",
+    "DEFAULT_SEED",
     "Anomaly",
     "AnomalyKind",
     "DemoDataSet",
+    "arrival_time",
     "generate",
+    "standard_id",
 ]
 
-ENTERPRISE = "cbec.enterprise"
-ORDER = "cbec.order"
-PAYMENT = "cbec.payment"
-RECEIPT = "cbec.receipt"
-WAYBILL = "cbec.waybill"
-LOGISTICS_STATUS = "cbec.logistics-status"
-INVENTORY = "cbec.inventory"
-INVENTORY_STATUS = "cbec.inventory-status"
+VERSION = "2.0.0"  # the CEB 2022-05 shapes
+ENTERPRISE = "cbec.enterprise@1.0.0"
+ORDER = f"cbec.order@{VERSION}"  # 311 / 303
+PAYMENT = f"cbec.payment@{VERSION}"  # 411
+RECEIPT = f"cbec.receipt@{VERSION}"  # 403
+WAYBILL = f"cbec.waybill@{VERSION}"  # 511 / 505
+LOGISTICS_STATUS = f"cbec.logistics-status@{VERSION}"  # 513
+INVENTORY = f"cbec.inventory@{VERSION}"  # 621 / 603
+INVENTORY_STATUS = f"cbec.inventory-status@{VERSION}"  # 622 / 604
+INVENTORY_CANCEL = f"cbec.inventory-cancel@{VERSION}"  # 623
+INVENTORY_RETURN = f"cbec.inventory-return@{VERSION}"  # 625
+TAX_BILL = f"cbec.tax-bill@{VERSION}"  # 816
+ARRIVAL = f"cbec.arrival@{VERSION}"  # 507
+DEPARTURE = f"cbec.departure@{VERSION}"  # 509
+SUMMARY_APPLY = f"cbec.summary-apply@{VERSION}"  # 701
+SUMMARY_RESULT = f"cbec.summary-result@{VERSION}"  # 792
 
 Payload = dict[str, Any]
-Record = tuple[str, Payload]
+Record = tuple[str, Payload]  # (standard reference `id@version`, payload)
 
 CENT = Decimal("0.01")
 GRAM = Decimal("0.001")
@@ -64,24 +90,45 @@ MISMATCH_SHARE = 0.08
 INCOMPLETE_SHARE = 0.02
 SINGLE_LIMIT_SHARE = 0.03  # of import orders
 HEAVY_BUYER_ORDERS = 8  # orders of CNY 3,500-4,700 each: passes 26,000 with the 7th or 8th
+_REGULAR_ORDERS = 8  # at most this many orders a year for any other buyer (≤ CNY 3,000 each)
+
+
+def standard_id(reference: str) -> str:
+    """The standard id of a reference (`cbec.order@2.0.0` → `cbec.order`)."""
+    return reference.partition("@")[0]
+
+
+def arrival_time(payload: Mapping[str, Any]) -> str:
+    """When a record arrives (YYYYMMDDhhmmss): its appTime, or for customs' own messages
+    that have none (622/604 receipts, 816, 792) the time customs answered."""
+    moment = payload.get("appTime") or payload.get("returnTime") or payload["opDate"]
+    return str(moment)[:14]
 
 
 class AnomalyKind(StrEnum):
     """The deliberate fault an order carries."""
 
-    AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
-    CONSIGNEE_MISMATCH = "CONSIGNEE_MISMATCH"
-    LINE_NAME_MISMATCH = "LINE_NAME_MISMATCH"
+    AMOUNT_MISMATCH = "AMOUNT_MISMATCH"  # import: amountPaid differs from acturalPaid
+    CONSIGNEE_MISMATCH = "CONSIGNEE_MISMATCH"  # import: the 511 names another consignee
+    LINE_NAME_MISMATCH = "LINE_NAME_MISMATCH"  # an inventory line's gname
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"  # export: the 403 in another currency
+    WAYBILL_SELLER_MISMATCH = "WAYBILL_SELLER_MISMATCH"  # export: the 505 names another seller
     INCOMPLETE = "INCOMPLETE"
     SINGLE_LIMIT_EXCEEDED = "SINGLE_LIMIT_EXCEEDED"
     ANNUAL_LIMIT_EXCEEDED = "ANNUAL_LIMIT_EXCEEDED"
 
 
-MISMATCH_KINDS = (
+IMPORT_MISMATCH_KINDS = (
     AnomalyKind.AMOUNT_MISMATCH,
     AnomalyKind.CONSIGNEE_MISMATCH,
     AnomalyKind.LINE_NAME_MISMATCH,
 )
+EXPORT_MISMATCH_KINDS = (
+    AnomalyKind.CURRENCY_MISMATCH,
+    AnomalyKind.WAYBILL_SELLER_MISMATCH,
+    AnomalyKind.LINE_NAME_MISMATCH,
+)
+MISMATCH_KINDS = frozenset(IMPORT_MISMATCH_KINDS + EXPORT_MISMATCH_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +142,20 @@ class Anomaly:
 
 @dataclass(frozen=True, slots=True)
 class DemoDataSet:
-    """Enterprises and records as (standard_id, payload) pairs, plus the faults planted."""
+    """Enterprises and records as (standard reference, payload) pairs, plus the faults
+    planted."""
 
     enterprises: list[Record]
     records: list[Record]
     anomalies: tuple[Anomaly, ...] = field(default=())
+    # (ebpCode, orderNo) → (direction I/E, trade mode), as planned: a 2.0.0 order states no
+    # trade mode and an incomplete one may lack the inventory that does.
+    modes: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # (standard reference, "import 9610" …) → records; "" for lists of several orders.
+    contents: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
-        """Count the records of each standard (enterprises included), sorted by standard id."""
+        """Count the records of each standard reference (enterprises included), sorted."""
         counts = Counter(standard for standard, _ in self.enterprises)
         counts.update(standard for standard, _ in self.records)
         return dict(sorted(counts.items()))
@@ -374,9 +427,47 @@ class _Plan:
     missing: str | None = None  # the document not sent yet (incomplete orders)
 
 
-_IMPORT_MODES = (("9610", 0.45), ("1210", 0.45), ("1239", 0.10))
+@dataclass(slots=True)
+class _Sent:
+    """The documents of one order as sent, kept for what customs answers afterwards."""
+
+    plan: _Plan
+    order: Payload
+    waybill: Payload | None
+    inventory: Payload | None
+    inventory_time: int
+
+
+# The pilot zone's modes (the specification's): import 9610 direct purchase and 1210 bonded;
+# export 9610 B2C, 9710 B2B direct (orderType B), 9810 overseas warehouse (W), 1210 bonded.
+_IMPORT_MODES = (("9610", 0.5), ("1210", 0.5))
 _EXPORT_MODES = (("9610", 0.5), ("9710", 0.2), ("9810", 0.2), ("1210", 0.1))
 _ORDER_TYPE = {"9610": "E", "1210": "E", "9710": "B", "9810": "W"}
+ANY_MODE = ""  # a list (507/509) of parcels of several orders, and enterprise filings
+_SIGNED_SHARE = 0.8  # of released import parcels whose signature (513 S) has come in
+_EXPORT_ORDER_LINE = (
+    "gnum",
+    "itemNo",
+    "itemName",
+    "unit",
+    "currency",
+    "qty",
+    "price",
+    "totalPrice",
+)
+
+
+def _inventory_of(sent: _Sent) -> Payload:
+    """The inventory a sent order has (only called where it has one)."""
+    assert sent.inventory is not None
+    return sent.inventory
+
+
+def _parcel(waybill: Payload | None) -> tuple[str, str]:
+    """A waybill's identity: the carrier and its waybill number."""
+    if waybill is None:
+        return ("", "")
+    return (waybill["logisticsCode"], waybill["logisticsNo"])
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
@@ -416,14 +507,20 @@ def generate(*, orders: int, seed: int, year: int = 2024) -> DemoDataSet:
     with _collector_paused():
         for plan in _plan(rng, orders, year):
             builder.build(plan)
-        builder.apply_limits()
+        year_totals = builder.apply_limits()
+        builder.after_import_release(year_totals)
+        builder.clear_exports()
         pending = builder.emit()
-        # Arrival order is appTime order; the sort is stable, so records of the same second
-        # keep their generation order and the output stays deterministic.
+        # Arrival order; the sort is stable, so records of the same second keep their
+        # generation order and the output stays deterministic.
         pending.sort(key=itemgetter(0))
         records = [record for _, _, record in pending]
     return DemoDataSet(
-        enterprises=enterprise_records, records=records, anomalies=tuple(builder.anomalies)
+        enterprises=enterprise_records,
+        records=records,
+        anomalies=tuple(builder.anomalies),
+        modes=builder.modes,
+        contents=dict(builder.contents),
     )
 
 
@@ -451,7 +548,8 @@ def _plan(rng: random.Random, count: int, year: int) -> list[_Plan]:
         roll = rng.random()
         scenario: AnomalyKind | None = None
         if roll < MISMATCH_SHARE:
-            scenario = MISMATCH_KINDS[int(roll / MISMATCH_SHARE * 3)]
+            kinds = IMPORT_MISMATCH_KINDS if direction == "I" else EXPORT_MISMATCH_KINDS
+            scenario = kinds[int(roll / MISMATCH_SHARE * 3)]
         elif roll < MISMATCH_SHARE + INCOMPLETE_SHARE:
             scenario = AnomalyKind.INCOMPLETE
         elif direction == "I" and rng.random() < SINGLE_LIMIT_SHARE:
@@ -484,7 +582,12 @@ class _Builder:
         self.anomalies: list[Anomaly] = []
         self.buyers: list[_Person] = []
         self.heavy: dict[int, _Person] = {}
-        self.imports: list[tuple[_Plan, Payload, Payload | None, int]] = []
+        self.imports: list[_Sent] = []
+        self.exports: list[_Sent] = []
+        self.released_imports: list[Cleared] = []
+        self.modes: dict[tuple[str, str], tuple[str, str]] = {}
+        self.contents: Counter[tuple[str, str]] = Counter()
+        self.purchases: Counter[str] = Counter()  # orders per regular buyer
         self.sequence = 0
         self.days: dict[int, str] = {}
 
@@ -498,24 +601,49 @@ class _Builder:
             prefix = self.days[day] = f"{self.new_year + timedelta(days=day):%Y%m%d}"
         return prefix + _HHMM[second // 60] + _TWO_DIGITS[second % 60]
 
+    def _head(self, offset: int) -> Payload:
+        """The fields every enterprise message starts with: guid, a new declaration (appType
+        1) sent for real (appStatus 2, not 1 'stored only'), and its time."""
+        return {
+            "guid": clearance.new_guid(self.rng),
+            "appType": "1",
+            "appTime": self._time(offset),
+            "appStatus": "2",
+        }
+
     def _order_no(self, ebp: _Enterprise, plan: _Plan) -> str:
         # Unique within the platform: platform prefix, year, direction, running number.
         prefix = "PY" if ebp.key == "ebp_xz" else "HT"
         return f"{prefix}{self.year}{plan.direction}{plan.index + 1:08d}"
 
-    def _add(self, standard: str, payload: Payload) -> None:
+    def _add(self, standard: str, payload: Payload, column: str = ANY_MODE) -> None:
+        """Collect a record; `column` is its order's direction and trade mode (`contents`)."""
         self.sequence += 1
-        self.pending.append((payload["appTime"], self.sequence, (standard, payload)))
+        self.pending.append((arrival_time(payload), self.sequence, (standard, payload)))
+        self.contents[(standard, column)] += 1
+
+    def _column(self, order: Payload) -> str:
+        direction, mode = self.modes[(order["ebpCode"], order["orderNo"])]
+        return f"{'import' if direction == 'I' else 'export'} {mode}"
 
     def _buyer(self, plan: _Plan) -> _Person:
         if plan.heavy_buyer is not None:
             if plan.heavy_buyer not in self.heavy:
                 self.heavy[plan.heavy_buyer] = _person(self.rng, 900_000 + plan.heavy_buyer)
             return self.heavy[plan.heavy_buyer]
-        # A growing pool: most buyers come back a few times a year.
-        if not self.buyers or self.rng.random() < 0.3:
-            self.buyers.append(_person(self.rng, len(self.buyers) + 1))
-        return self.rng.choice(self.buyers)
+        # A growing pool: most buyers come back a few times a year. Without a cap the first
+        # buyers of a large data set would order twenty times and pass the annual limit,
+        # which only the planted heavy buyers are meant to do.
+        buyer = None
+        if self.buyers and self.rng.random() >= 0.3:
+            buyer = self.rng.choice(self.buyers)
+            if self.purchases[buyer.reg_no] >= _REGULAR_ORDERS:
+                buyer = None
+        if buyer is None:
+            buyer = _person(self.rng, len(self.buyers) + 1)
+            self.buyers.append(buyer)
+        self.purchases[buyer.reg_no] += 1
+        return buyer
 
     def _lines(
         self, products: tuple[_Product, ...], count: int, qty_range: tuple[int, int], currency: str
@@ -580,11 +708,12 @@ class _Builder:
 
     def _build_import(self, plan: _Plan) -> None:
         rng, cast = self.rng, self.cast
-        bonded = plan.trade_mode in ("1210", "1239")
+        bonded = plan.trade_mode == "1210"
         ebp = cast["ebp_nt"] if bonded else cast["ebp_xz"]
         ebc = cast["ebc_import"]
         payer_firm = cast["pay_tz"] if rng.random() < 0.6 else cast["pay_ph"]
         carrier = cast["logistics_jh"] if bonded else cast["logistics_hh"]
+        broker = cast["warehouse"] if bonded else cast["agent"]
         buyer = self._buyer(plan)
         count = 1 if rng.random() < 0.5 else _between(rng, 2, 4)
         if plan.scenario is AnomalyKind.SINGLE_LIMIT_EXCEEDED or plan.heavy_buyer is not None:
@@ -608,6 +737,7 @@ class _Builder:
         order_time = plan.offset
         customs = _CUSTOMS["3206" if bonded else "3203"]
         order: Payload = {
+            **self._head(order_time),
             "orderType": "I",
             "orderNo": order_no,
             "ebpCode": ebp.code,
@@ -620,7 +750,6 @@ class _Builder:
             "taxTotal": "0",  # replaced below once the inventory gives HS codes
             "acturalPaid": "0",
             "currency": "142",
-            "tradeMode": plan.trade_mode,
             "buyerRegNo": buyer.reg_no,
             "buyerName": buyer.name,
             "buyerTelephone": buyer.phone,
@@ -633,24 +762,23 @@ class _Builder:
             "consigneeTelephone": consignee.phone,
             "consigneeAddress": consignee.address,
             "items": [line for _, line in lines],
-            "appType": "1",
-            "appTime": self._time(order_time),
         }
         net = sum((product.kg_per_unit * int(line["qty"]) for product, line in lines), Decimal(0))
         gross = net * Decimal("1.15") + Decimal("0.2")
         inventory_time = order_time + _between(rng, 3600, 6 * 3600 if bonded else 30 * 3600)
         inventory: Payload = {
-            "ieFlag": "I",
+            **self._head(inventory_time),
             "orderNo": order_no,
             "ebpCode": ebp.code,
             "ebpName": ebp.name,
             "ebcCode": ebc.code,
             "ebcName": ebc.name,
+            "logisticsNo": logistics_no,
             "logisticsCode": carrier.code,
             "logisticsName": carrier.name,
-            "logisticsNo": logistics_no,
             "copNo": f"CI{self.year}{plan.index + 1:010d}",
             "assureCode": cast["guarantor"].code,
+            "ieFlag": "I",
             "declTime": self._time(inventory_time)[:8],
             "customsCode": customs,
             "portCode": customs,
@@ -659,8 +787,8 @@ class _Builder:
             "buyerName": buyer.name,
             "buyerTelephone": buyer.phone,
             "consigneeAddress": consignee.address,
-            "agentCode": (cast["warehouse"] if bonded else cast["agent"]).code,
-            "agentName": (cast["warehouse"] if bonded else cast["agent"]).name,
+            "agentCode": broker.code,
+            "agentName": broker.name,
             "tradeMode": plan.trade_mode,
             # W: bonded logistics centre; 5: air parcels for direct purchase.
             "trafMode": "W" if bonded else "5",
@@ -672,10 +800,9 @@ class _Builder:
             "grossWeight": _weight(gross),
             "netWeight": _weight(net),
             "items": [
-                self._inventory_line(product, line, bonded, "142") for product, line in lines
+                self._inventory_line(product, line, bonded=bonded, country=line["country"])
+                for product, line in lines
             ],
-            "appType": "1",
-            "appTime": self._time(inventory_time),
         }
         if bonded:
             inventory["emsNo"] = f"T{customs}W{cast['warehouse'].customs_code[-6:]}"
@@ -691,6 +818,7 @@ class _Builder:
 
         payment_time = order_time + _between(rng, -600, 1800)  # some arrive before the order
         payment: Payload = {
+            **self._head(payment_time + _between(rng, 5, 120)),
             "payCode": payer_firm.code,
             "payName": payer_firm.name,
             "payTransactionId": pay_id,
@@ -704,37 +832,31 @@ class _Builder:
             "amountPaid": _money(paid),
             "currency": "142",
             "payTime": self._time(payment_time),
-            "appType": "1",
-            "appTime": self._time(payment_time + _between(rng, 5, 120)),
         }
         waybill_time = order_time + _between(rng, 1800, 5 * 3600)
+        # CEB511 names the order but not the platform: the inventory links it.
         waybill: Payload = {
-            "ieFlag": "I",
+            **self._head(waybill_time),
             "logisticsCode": carrier.code,
             "logisticsName": carrier.name,
             "logisticsNo": logistics_no,
-            "ebpCode": ebp.code,
             "orderNo": order_no,
             "freight": freight_text,
+            "insuredFee": inventory["insuredFee"],
             "currency": "142",
             "weight": _weight(gross),
             "packNo": 1,
-            "goodsInfo": ", ".join(line["itemName"] for _, line in lines)[:500],
+            "goodsInfo": ", ".join(line["itemName"] for _, line in lines)[:200],
             "consignee": consignee.name,
             "consigneeAddress": consignee.address,
             "consigneeTelephone": consignee.phone,
-            "appType": "1",
-            "appTime": self._time(waybill_time),
+            "ieFlag": "I",
         }
         if not bonded:
             waybill["billNo"] = inventory["billNo"]
         self._spoil(plan, ebp.code, order_no, payment, "amountPaid", waybill, inventory)
-        self.imports.append(
-            (plan, order, inventory if plan.missing != "inventory" else None, inventory_time)
-        )
-        self._emit_common(
-            plan, order, payment, waybill, inventory, inventory_time, waybill_time, "I"
-        )
+        self.imports.append(self._send(plan, order, payment, PAYMENT, waybill, inventory))
+        self.imports[-1].inventory_time = inventory_time
 
     def _build_export(self, plan: _Plan) -> None:
         rng, cast = self.rng, self.cast
@@ -760,17 +882,14 @@ class _Builder:
         # FOB goods value; B2B freight is the buyer's affair, B2C parcels charge postage.
         freight = Decimal(0) if b2b else Decimal(_between(rng, 30, 121))
         freight_text = _money(freight)
-        country, firm, city = rng.choice(_DESTINATIONS)
-        consignee_name = (
-            firm if b2b else f"{rng.choice(('A.', 'J.', 'M.', 'S.'))} Doe-{_between(rng, 100, 999)}"
-        )
-        consignee_address = f"{_between(rng, 1, 400)} Example Street, {city}"
-        consignee_phone = f"+00 {_between(rng, 10**7, 10**8)}"
+        country, _firm, _city = rng.choice(_DESTINATIONS)
         order_no = self._order_no(ebp, plan)
         logistics_no = f"{'JHSD' if carrier.key == 'logistics_jh' else 'HHKY'}E{plan.index:010d}"
         order_time = plan.offset
         customs = _CUSTOMS[ebc.code[2:6]]
+        # CEB303 names neither buyer nor consignee, and its lines carry no model or origin.
         order: Payload = {
+            **self._head(order_time),
             "orderType": order_type,
             "orderNo": order_no,
             "ebpCode": ebp.code,
@@ -779,103 +898,99 @@ class _Builder:
             "ebcName": ebc.name,
             "goodsValue": _money(goods),
             "freight": freight_text,
-            "discount": "0.00",
-            "acturalPaid": _money(goods + freight),
             "currency": currency,
-            "tradeMode": plan.trade_mode,
-            "buyerName": consignee_name,
-            "consignee": consignee_name,
-            "consigneeTelephone": consignee_phone,
-            "consigneeAddress": consignee_address,
-            "items": [line for _, line in lines],
-            "appType": "1",
-            "appTime": self._time(order_time),
+            "items": [{k: line[k] for k in _EXPORT_ORDER_LINE} for _, line in lines],
         }
         net = sum((product.kg_per_unit * int(line["qty"]) for product, line in lines), Decimal(0))
         gross = net * Decimal("1.08") + Decimal("0.5")
         waybill_time = order_time + _between(rng, 3600, 24 * 3600)
         inventory_time = waybill_time + _between(rng, 1800, 12 * 3600)
         traf_mode = {"344": "3", "141": "4"}.get(country, "2" if b2b else "5")
+        pack_no = max(1, int(gross / 25)) if b2b else 1
         inventory: Payload = {
-            "ieFlag": "E",
-            "orderNo": order_no,
+            **self._head(inventory_time),
+            "customsCode": customs,
             "ebpCode": ebp.code,
             "ebpName": ebp.name,
-            "ebcCode": ebc.code,
-            "ebcName": ebc.name,
+            "orderNo": order_no,
             "logisticsCode": carrier.code,
             "logisticsName": carrier.name,
             "logisticsNo": logistics_no,
             "copNo": f"CE{self.year}{plan.index + 1:010d}",
-            "ownerCode": ebc.code,
-            "statisticsFlag": "B" if b2b else "A",
-            "declTime": self._time(inventory_time)[:8],
-            "customsCode": customs,
+            "ieFlag": "E",
             "portCode": customs,
+            "ieDate": self._time(inventory_time)[:8],
+            "statisticsFlag": "B" if b2b else "A",
             "agentCode": cast["agent"].code,
             "agentName": cast["agent"].name,
+            "ebcCode": ebc.code,
+            "ebcName": ebc.name,
+            "ownerCode": ebc.code,
+            "ownerName": ebc.name,
             "tradeMode": plan.trade_mode,
             "trafMode": traf_mode,
             "country": country,
+            # Illustrative: the destination country's code stands for its port of discharge.
+            "POD": country,
             "freight": freight_text,
+            "fCurrency": currency,
+            "fFlag": "3",  # freight as a total
             "insuredFee": "0.00",
-            "currency": currency,
-            "packNo": max(1, int(gross / 25)) if b2b else 1,
+            "iCurrency": currency,
+            "iFlag": "3",
+            # 1 wooden case for machinery parts, 2 carton for the rest.
+            "wrapType": "1" if seller_key == "ebc_machinery" else "2",
+            "packNo": pack_no,
             "grossWeight": _weight(gross),
             "netWeight": _weight(net),
             "items": [
-                self._inventory_line(product, line, False, currency) for product, line in lines
+                self._inventory_line(product, line, bonded=plan.trade_mode == "1210",
+                                     country=country, export=True)
+                for product, line in lines
             ],
-            "appType": "1",
-            "appTime": self._time(inventory_time),
-        }
+        }  # fmt: skip
         if plan.trade_mode == "1210":
             inventory["emsNo"] = f"T{customs}W{cast['warehouse'].customs_code[-6:]}"
-            inventory["areaCode"] = cast["warehouse"].customs_code
-            for item in inventory["items"]:
-                item["itemRecordNo"] = f"R{item['gcode'][:6]}{item['gnum']:03d}"
+        # CEB505 names no order: the export inventory links it by logisticsCode + logisticsNo.
         waybill: Payload = {
-            "ieFlag": "E",
+            **self._head(waybill_time),
             "logisticsCode": carrier.code,
             "logisticsName": carrier.name,
             "logisticsNo": logistics_no,
-            "ebpCode": ebp.code,
-            "orderNo": order_no,
             "freight": freight_text,
+            "insuredFee": "0.00",
             "currency": currency,
-            "weight": _weight(gross),
-            "packNo": inventory["packNo"],
-            "goodsInfo": ", ".join(line["itemName"] for _, line in lines)[:500],
-            "consignee": consignee_name,
-            "consigneeAddress": consignee_address,
-            "consigneeTelephone": consignee_phone,
-            "appType": "1",
-            "appTime": self._time(waybill_time),
+            "grossWeight": _weight(gross),
+            "packNo": pack_no,
+            "goodsInfo": ", ".join(line["itemName"] for _, line in lines)[:200],
+            "ebcCode": ebc.code,
+            "ebcName": ebc.name,
+            "ieFlag": "E",
         }
         # Exporters are paid after shipment; some receipts have not come in yet.
         receipt: Payload | None = None
-        if plan.scenario is AnomalyKind.AMOUNT_MISMATCH or rng.random() < 0.88:
+        if plan.scenario is AnomalyKind.CURRENCY_MISMATCH or rng.random() < 0.88:
             receipt_time = inventory_time + _between(rng, 2 * 86400, 20 * 86400)
             receipt = {
+                **self._head(receipt_time + _between(rng, 60, 3600)),
+                "ebpCode": ebp.code,
+                "ebpName": ebp.name,
+                "ebcCode": ebc.code,
+                "ebcName": ebc.name,
+                "orderNo": order_no,
                 "payCode": pay_firm.code,
                 "payName": pay_firm.name,
                 "payNo": f"R{'TZ' if pay_firm.key == 'pay_tz' else 'PH'}{plan.index + 1:014d}",
-                "orderNo": order_no,
-                "ebpCode": ebp.code,
-                "ebpName": ebp.name,
-                "charge": order["acturalPaid"],
+                "charge": _money(goods + freight),
                 "currency": currency,
                 "accountingDate": self._time(receipt_time),
-                "appType": "1",
-                "appTime": self._time(receipt_time + _between(rng, 60, 3600)),
             }
         self._spoil(plan, ebp.code, order_no, receipt, "charge", waybill, inventory)
-        self._emit_common(
-            plan, order, receipt, waybill, inventory, inventory_time, waybill_time, "E"
-        )
+        self.exports.append(self._send(plan, order, receipt, RECEIPT, waybill, inventory))
+        self.exports[-1].inventory_time = inventory_time
 
     def _inventory_line(
-        self, product: _Product, line: Payload, bonded: bool, currency: str
+        self, product: _Product, line: Payload, *, bonded: bool, country: str, export: bool = False
     ) -> Payload:
         qty = int(line["qty"])
         item: Payload = {
@@ -884,15 +999,18 @@ class _Builder:
             "gcode": product.gcode,
             "gname": line["itemName"],
             "gmodel": line["gmodel"],
-            "country": line["country"],
+            # Import lines: the origin; export lines (CEB603): the destination.
+            "country": country,
+            "currency": line["currency"],
             "qty": line["qty"],
             "unit": line["unit"],
             "qty1": _weight(product.qty1_per_unit * qty),
             "unit1": product.unit1,
             "price": line["price"],
             "totalPrice": line["totalPrice"],
-            "currency": currency,
         }
+        if export:
+            item["barCode"] = "无"  # the specification's word for "no bar code"
         if bonded:
             item["itemRecordNo"] = f"R{product.gcode[:6]}{line['gnum']:03d}"
         return item
@@ -914,6 +1032,18 @@ class _Builder:
             paid = Decimal(payment[paid_field])
             delta = max(CENT, (paid * Decimal(_between(rng, 2, 20)) / 100).quantize(CENT))
             payment[paid_field] = _money(paid - delta if rng.random() < 0.5 else paid + delta)
+        elif kind is AnomalyKind.CURRENCY_MISMATCH and payment is not None:
+            # The payment firm reports the receipt converted into the other currency.
+            charge = Decimal(payment[paid_field])
+            usd = payment["currency"] == "502"
+            payment[paid_field] = _money(charge * USD_RATE if usd else charge / USD_RATE)
+            payment["currency"] = "142" if usd else "502"
+        elif kind is AnomalyKind.WAYBILL_SELLER_MISMATCH:
+            # The carrier files the parcel under another of its shippers.
+            other = self.cast[
+                rng.choice([k for k in _EXPORT_PRODUCTS if self.cast[k].code != waybill["ebcCode"]])
+            ]
+            waybill["ebcCode"], waybill["ebcName"] = other.code, other.name
         elif kind is AnomalyKind.CONSIGNEE_MISMATCH:
             # Typical slips: a mistyped phone digit group, a misspelt name, a changed address.
             which = rng.choice(("consignee", "consigneeTelephone", "consigneeAddress"))
@@ -924,7 +1054,7 @@ class _Builder:
             elif which == "consignee":
                 waybill[which] = value[:-1] + ("e" if value[-1] != "e" else "a")
             else:
-                waybill[which] = f"Back entrance, {value}"
+                waybill[which] = f"Back entrance, {value}"[:200]
         elif kind is AnomalyKind.LINE_NAME_MISMATCH:
             item = rng.choice(inventory["items"])
             item["gname"] = item["gname"] + " gift box"
@@ -932,94 +1062,74 @@ class _Builder:
         if kind in MISMATCH_KINDS or kind is AnomalyKind.INCOMPLETE:
             self.anomalies.append(Anomaly(ebp_code, order_no, kind))
 
-    def _emit_common(
+    def _send(
         self,
         plan: _Plan,
         order: Payload,
-        payment: Payload | None,
+        money_doc: Payload | None,
+        money_standard: str,
         waybill: Payload,
         inventory: Payload,
-        inventory_time: int,
-        waybill_time: int,
-        direction: str,
-    ) -> None:
-        rng = self.rng
-        self._add(ORDER, order)
-        if payment is not None and plan.missing != "payment":
-            self._add(PAYMENT if direction == "I" else RECEIPT, payment)
-        if plan.missing != "waybill":
-            self._add(WAYBILL, waybill)
-            statuses = ("S", "T") if direction == "I" else ("S", "A", "D")
-            moment = waybill_time
-            for status in statuses:
-                moment += _between(rng, 1800, 18 * 3600)
-                self._status(waybill, status, moment)
-            if direction == "I" and plan.missing is None and rng.random() < 0.8:
-                self._status(waybill, "R", moment + _between(rng, 86400, 4 * 86400))
-        if plan.missing == "inventory":
-            return
-        self._add(INVENTORY, inventory)
-        # Import inventories get their customs receipts once limits are known.
-        if direction == "E":
-            self._customs(inventory, inventory_time, plan, rejected=None)
+    ) -> _Sent:
+        """Add the order's documents (except the one an incomplete order lacks)."""
+        self.modes[(order["ebpCode"], order["orderNo"])] = (plan.direction, plan.trade_mode)
+        column = self._column(order)
+        self._add(ORDER, order, column)
+        if money_doc is not None and plan.missing != "payment":
+            self._add(money_standard, money_doc, column)
+        sent_waybill = waybill if plan.missing != "waybill" else None
+        if sent_waybill is not None:
+            self._add(WAYBILL, sent_waybill, column)
+        sent_inventory = inventory if plan.missing != "inventory" else None
+        if sent_inventory is not None:
+            self._add(INVENTORY, sent_inventory, column)
+        return _Sent(plan, order, sent_waybill, sent_inventory, 0)
 
-    def _status(self, waybill: Payload, status: str, moment: int) -> None:
-        self._add(
-            LOGISTICS_STATUS,
-            {
-                "logisticsCode": waybill["logisticsCode"],
-                "logisticsNo": waybill["logisticsNo"],
-                "logisticsStatus": status,
-                "statusTime": self._time(moment),
-                "appType": "1",
-                "appTime": self._time(moment + _between(self.rng, 10, 600)),
-            },
-        )
+    # -- what customs answers --
 
-    def _customs(
-        self, inventory: Payload, moment: int, plan: _Plan, *, rejected: str | None
+    def _numbers(self, inventory: Payload, plan: _Plan) -> tuple[str, str]:
+        """Customs' numbers of an inventory: the e-port's preNo and the invtNo (18 each)."""
+        flag = inventory["ieFlag"]
+        invt_no = f"{inventory['customsCode']}{self.year}{flag}{plan.index:09d}"
+        pre_no = f"B{self.year}{inventory['customsCode']}{plan.index:09d}"
+        return pre_no, invt_no
+
+    def _receipt(
+        self, inventory: Payload, plan: _Plan, status: int, info: str, moment: int
     ) -> None:
-        """Write the customs receipts of an inventory: rejected, or accepted and released."""
-        rng = self.rng
-        if plan.scenario in MISMATCH_KINDS:
-            rejected = "three-document matching failed"
-        if rejected is not None:
-            steps: tuple[tuple[int, str], ...] = ((100, rejected),)
-        else:
-            roll = rng.random()
-            steps = ((120, "accepted"),)
-            if roll < 0.05:
-                steps += ((300, "manual review"), (399, "review done"))
-            elif roll < 0.07:
-                steps += ((500, "inspection"),)
-            steps += ((800, "released"),)
-            if inventory["ieFlag"] == "E":
-                steps += ((899, "closed"),)
-        invt_no = f"{inventory['customsCode']}{self.year}{inventory['ieFlag']}{plan.index:09d}"
-        for status, info in steps:
-            moment += _between(rng, 60, 4 * 3600)
-            payload: Payload = {
-                "ebpCode": inventory["ebpCode"],
+        """One customs receipt (622 / 604), relayed by the broker that declared."""
+        pre_no, invt_no = self._numbers(inventory, plan)
+        receipt: Payload = {
+            "guid": clearance.new_guid(self.rng),
+            "customsCode": inventory["customsCode"],
+            "ebpCode": inventory["ebpCode"],
+            "ebcCode": inventory["ebcCode"],
+            "agentCode": inventory["agentCode"],
+            "copNo": inventory["copNo"],
+            "preNo": pre_no,
+            "returnStatus": str(status),
+            "returnTime": self._time(moment) + f"{_between(self.rng, 0, 1000):03d}",
+            "returnInfo": info,
+            "ieFlag": inventory["ieFlag"],
+        }
+        if inventory["ieFlag"] == "E":
+            # CEB604 names the order and always carries the inventory number.
+            del receipt["customsCode"]
+            receipt |= {
+                "invtNo": invt_no,
                 "orderNo": inventory["orderNo"],
-                "copNo": inventory["copNo"],
-                "agentCode": inventory["agentCode"],
-                "customsCode": inventory["customsCode"],
-                "returnStatus": status,
-                "returnTime": self._time(moment),
-                "returnInfo": info,
-                "appType": "1",
-                "appTime": self._time(moment + _between(rng, 1, 60)),
+                "statisticsFlag": inventory["statisticsFlag"],
             }
-            if status != 100:
-                payload["invtNo"] = invt_no
-            self._add(INVENTORY_STATUS, payload)
+        elif status != 100:
+            receipt["invtNo"] = invt_no  # customs numbers an import inventory it accepts
+        self._add(INVENTORY_STATUS, receipt, self._column(inventory))
 
-    # -- after all orders --
-
-    def apply_limits(self) -> None:
-        """Run the retail limits over import orders in time order and write customs receipts."""
+    def apply_limits(self) -> dict[tuple[str, str, int], Decimal]:
+        """Run the retail limits over import orders in time order and write their customs
+        receipts; returns each buyer's counted total per year."""
         year_totals: dict[tuple[str, str, int], Decimal] = {}
-        for plan, order, inventory, inventory_time in self.imports:
+        for sent in self.imports:
+            plan, order, inventory = sent.plan, sent.order, sent.inventory
             key = buyer_year_key(order=order)
             value = limit_value(order=order, inventory=inventory, config=DEFAULT_RULES)
             before = year_totals.get(key, Decimal(0)) if key else Decimal(0)
@@ -1046,13 +1156,148 @@ class _Builder:
                         kind = AnomalyKind(flag.value)
                         self.anomalies.append(Anomaly(order["ebpCode"], order["orderNo"], kind))
             if inventory is not None:
-                self._customs(
-                    inventory,
-                    inventory_time,
-                    plan,
-                    rejected=rejected,
+                self._import_customs(sent, rejected)
+        return year_totals
+
+    def _import_customs(self, sent: _Sent, rejected: str | None) -> None:
+        """The 622 receipts of an import inventory; a released one is signed for (513)."""
+        rng, plan, inventory = self.rng, sent.plan, sent.inventory
+        assert inventory is not None
+        moment = sent.inventory_time
+        if rejected is not None:
+            steps: tuple[tuple[int, str], ...] = ((100, rejected),)
+        else:
+            roll = rng.random()
+            steps = ((120, "accepted"),)
+            if roll < 0.05:
+                steps += ((300, "manual review"), (399, "review done"))
+            elif roll < 0.07:
+                steps += ((500, "inspection"),)
+            steps += ((800, "released"),)
+        for status, info in steps:
+            moment += _between(rng, 60, 4 * 3600)
+            self._receipt(inventory, plan, status, info, moment)
+        if rejected is not None:
+            return
+        self.released_imports.append(
+            Cleared(sent.order, inventory, sent.waybill, *self._numbers(inventory, plan), moment)
+        )
+        if sent.waybill is not None and plan.missing is None and rng.random() < _SIGNED_SHARE:
+            signed = moment + _between(rng, 86400, 4 * 86400)
+            self._add(
+                LOGISTICS_STATUS,
+                {
+                    **self._head(signed + _between(rng, 10, 600)),
+                    "logisticsCode": sent.waybill["logisticsCode"],
+                    "logisticsName": sent.waybill["logisticsName"],
+                    "logisticsNo": sent.waybill["logisticsNo"],
+                    "logisticsStatus": "S",  # signed for by the consignee (CEB513)
+                    "logisticsTime": self._time(signed),
+                },
+                self._column(sent.order),
+            )
+
+    def after_import_release(self, year_totals: dict[tuple[str, str, int], Decimal]) -> None:
+        """Tax bills (816) of released imports; a few cancellations (623) and returns (625)
+        among buyers far from the annual limit, so no other order's limit changes."""
+        for cleared in self.released_imports:
+            bill = clearance.tax_bill(
+                rng=self.rng, time=self._time, cleared=cleared, config=DEFAULT_RULES
+            )
+            self._add(TAX_BILL, bill, self._column(cleared.order))
+        planted = {(a.ebp_code, a.order_no) for a in self.anomalies}
+        heavy = {person.id_number for person in self.heavy.values()}
+        candidates = [
+            c
+            for c in self.released_imports
+            if (c.order["ebpCode"], c.order["orderNo"]) not in planted
+            and c.order["buyerIdNumber"] not in heavy
+            and year_totals.get(buyer_year_key(order=c.order) or ("", "", 0), Decimal(0))
+            <= DEFAULT_RULES.annual_limit_cny
+        ]
+        cancellations, returns = clearance.requests(
+            rng=self.rng, time=self._time, candidates=candidates
+        )
+        for payload in cancellations:
+            self._add(INVENTORY_CANCEL, payload, self._column(payload))
+        for payload in returns:
+            self._add(INVENTORY_RETURN, payload, self._column(payload))
+
+    def clear_exports(self) -> None:
+        """Customs receipts (604) of the export inventories, with the arrival (507) and
+        departure (509) lists their waybills travel in: arrival at the supervision site,
+        release, departure, then closure (899); and the monthly summaries (701/792)."""
+        rng = self.rng
+        declared = [sent for sent in self.exports if sent.inventory is not None]
+        arrived: dict[int, int] = {}
+        for sent in declared:
+            arrived[sent.plan.index] = sent.inventory_time + _between(rng, 600, 3 * 3600)
+        arrivals, listed = clearance.arrival_lists(
+            rng=rng,
+            time=self._time,
+            parcels=[
+                (sent.waybill, _inventory_of(sent)["customsCode"], arrived[sent.plan.index])
+                for sent in declared
+                if sent.waybill is not None
+            ],
+            operator=(self.cast["warehouse"].code, self.cast["warehouse"].name),
+        )
+        for payload in arrivals:
+            self._add(ARRIVAL, payload)
+        released: list[tuple[_Sent, int]] = []
+        for sent in declared:
+            inventory = sent.inventory
+            assert inventory is not None
+            accepted = sent.inventory_time + _between(rng, 60, 2 * 3600)
+            if sent.plan.scenario in MISMATCH_KINDS:
+                self._receipt(inventory, sent.plan, 100, "three-document matching failed", accepted)
+                continue
+            self._receipt(inventory, sent.plan, 120, "accepted", accepted)
+            at_site = listed.get(_parcel(sent.waybill), arrived[sent.plan.index])
+            release = max(accepted, at_site) + _between(rng, 600, 4 * 3600)
+            self._receipt(inventory, sent.plan, 800, "released", release)
+            released.append((sent, release))
+        departures, left = clearance.departure_lists(
+            rng=rng,
+            time=self._time,
+            parcels=[
+                (
+                    sent.waybill,
+                    _inventory_of(sent)["customsCode"],
+                    _inventory_of(sent)["trafMode"],
+                    release,
                 )
+                for sent, release in released
+                if sent.waybill is not None
+            ],
+        )
+        for payload in departures:
+            self._add(DEPARTURE, payload)
+        cleared = []
+        for sent, release in released:
+            inventory = sent.inventory
+            assert inventory is not None
+            closed = left.get(_parcel(sent.waybill), release) + _between(rng, 3600, 8 * 3600)
+            self._receipt(inventory, sent.plan, 899, "closed", closed)
+            cleared.append(
+                Cleared(
+                    sent.order,
+                    inventory,
+                    sent.waybill,
+                    *self._numbers(inventory, sent.plan),
+                    release,
+                )
+            )
+        applications, results = clearance.summaries(
+            rng=rng, time=self._time, cleared=cleared, year=self.year
+        )
+        # A summary holds the inventories of one trade mode: its first one names the column.
+        column_of = {c.invt_no: self._column(c.order) for c in cleared}
+        for payload in applications:
+            self._add(SUMMARY_APPLY, payload, column_of[payload["items"][0]["invtNo"]])
+        for payload in results:
+            self._add(SUMMARY_RESULT, payload, column_of[payload["items"][0]["invtNo"]])
 
     def emit(self) -> list[tuple[str, int, Record]]:
-        """Return the collected records with their sort keys (appTime, sequence)."""
+        """Return the collected records with their sort keys (arrival time, sequence)."""
         return self.pending

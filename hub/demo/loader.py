@@ -2,8 +2,13 @@
 
 `load_demo` publishes the shipped standards, creates one OAuth2 client per department and
 one `declare` client per generated enterprise, then declares every generated record through
-`declare_batch` as the client of the enterprise that naturally sends it (the platform sends
-orders, the payment firm payments, the carrier waybills, the customs broker inventories).
+`declare_batch`, under the standard version it was generated in (`cbec.order@2.0.0`), as the
+client of the enterprise the authority table (`hub.access.authority`) lets create it: the
+platform sends orders, the payment firm payments and receipts, the carrier waybills,
+statuses and arrival / departure lists, the customs broker (`agentCode`, the declaring
+enterprise) inventories, cancellations, returns and summary applications, and relays what
+customs answers it (receipts 622/604, tax bills 816, summary results 792: the hub has no
+customs enterprise; customs' own systems read, they do not declare).
 """
 
 from __future__ import annotations
@@ -33,16 +38,24 @@ from hub.trade.models import Order
 BATCH_SIZE = 500
 ACTOR = "demo"
 
-# The payload field naming the enterprise that sends records of each standard.
+# The payload field naming the enterprise that sends records of each standard (by standard
+# id): a role the authority table lets create the record.
 DECLARANT_FIELD: dict[str, str] = {
-    generator.ENTERPRISE: "code",
-    generator.ORDER: "ebpCode",
-    generator.PAYMENT: "payCode",
-    generator.RECEIPT: "payCode",
-    generator.WAYBILL: "logisticsCode",
-    generator.LOGISTICS_STATUS: "logisticsCode",
-    generator.INVENTORY: "agentCode",
-    generator.INVENTORY_STATUS: "agentCode",
+    "cbec.enterprise": "code",
+    "cbec.order": "ebpCode",
+    "cbec.payment": "payCode",
+    "cbec.receipt": "payCode",
+    "cbec.waybill": "logisticsCode",
+    "cbec.logistics-status": "logisticsCode",
+    "cbec.arrival": "logisticsCode",
+    "cbec.departure": "logisticsCode",
+    "cbec.inventory": "agentCode",
+    "cbec.inventory-status": "agentCode",
+    "cbec.inventory-cancel": "agentCode",
+    "cbec.inventory-return": "agentCode",
+    "cbec.tax-bill": "agentCode",
+    "cbec.summary-apply": "agentCode",
+    "cbec.summary-result": "agentCode",
 }
 
 # (name, scopes) of the readers: the four departments, a bank, a registry admin, a supervisor.
@@ -116,21 +129,22 @@ class DemoSummary:
         return sum(c.rejected for c in self.by_standard.values())
 
 
-def declarant_of(*, standard_id: str, payload: dict[str, Any]) -> str:
-    """The enterprise code that naturally declares this record."""
-    return str(payload[DECLARANT_FIELD[standard_id]])
+def declarant_of(*, standard: str, payload: dict[str, Any]) -> str:
+    """The enterprise code that naturally declares this record (`standard`: an id or an
+    `id@version` reference)."""
+    return str(payload[DECLARANT_FIELD[generator.standard_id(standard)]])
 
 
 def plan_batches(*, data: DemoDataSet, size: int = BATCH_SIZE) -> list[DemoBatch]:
     """Groups the records into per-declarant batches: enterprise filings first, then records
     in arrival order, each declarant's records kept in order so changes follow originals."""
     batches = [
-        DemoBatch(declarant_of(standard_id=standard, payload=payload), [(standard, payload)])
+        DemoBatch(declarant_of(standard=standard, payload=payload), [(standard, payload)])
         for standard, payload in data.enterprises
     ]
     pending: dict[str, list[Record]] = {}
     for standard, payload in data.records:
-        code = declarant_of(standard_id=standard, payload=payload)
+        code = declarant_of(standard=standard, payload=payload)
         queue = pending.setdefault(code, [])
         queue.append((standard, payload))
         if len(queue) == size:

@@ -5,27 +5,34 @@ Also covers the region lookup the enterprises' USCCs resolve through.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from hub.demo.generator import AnomalyKind, DemoDataSet, generate
+from hub.demo import generator as g
+from hub.demo.generator import (
+    EXPORT_MISMATCH_KINDS,
+    IMPORT_MISMATCH_KINDS,
+    MISMATCH_KINDS,
+    AnomalyKind,
+    DemoDataSet,
+    arrival_time,
+    generate,
+)
 from hub.standards.formats import is_uscc
+from hub.standards.validation import CompiledValidator, compile_validator, schema_uri
 from hub.trade.matching import MatchStatus, match_order
 from hub.trade.regions import Region, region_of
 from hub.trade.rules_config import RuleConfig
 from hub.trade.tax import retail_import_tax
-from tests.standards.samples import shipped_validator
+from tests.standards.samples import STANDARDS_DIR
 
 ORDERS = 2000
 RULES = RuleConfig()
-MISMATCHES = {
-    AnomalyKind.AMOUNT_MISMATCH,
-    AnomalyKind.CONSIGNEE_MISMATCH,
-    AnomalyKind.LINE_NAME_MISMATCH,
-}
+MISMATCHES = MISMATCH_KINDS
 
 
 @pytest.fixture(scope="module")
@@ -34,23 +41,44 @@ def data() -> DemoDataSet:
 
 
 def _of(data: DemoDataSet, standard: str) -> list[dict[str, Any]]:
-    return [payload for standard_id, payload in data.records if standard_id == standard]
+    return [payload for reference, payload in data.records if reference == standard]
 
 
 def _documents_by_order(data: DemoDataSet) -> dict[tuple[str, str], dict[str, Any]]:
-    slots = {
-        "cbec.order": "order",
-        "cbec.payment": "payment",
-        "cbec.receipt": "payment",
-        "cbec.waybill": "waybill",
-        "cbec.inventory": "inventory",
-    }
+    """Each order's documents, linked as the specification links them: the 2.0.0 waybills
+    (511 / 505) name no platform, their inventory names them by logisticsCode + logisticsNo
+    (an order without its inventory has no waybill either)."""
+    slots = {g.ORDER: "order", g.PAYMENT: "payment", g.RECEIPT: "payment", g.INVENTORY: "inventory"}
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    waybills = {}
     for standard, payload in data.records:
         if standard in slots:
             key = (payload["ebpCode"], payload["orderNo"])
             grouped.setdefault(key, {})[slots[standard]] = payload
+        elif standard == g.WAYBILL:
+            waybills[(payload["logisticsCode"], payload["logisticsNo"])] = payload
+    for documents in grouped.values():
+        inventory = documents.get("inventory")
+        if inventory is not None:
+            waybill = waybills.get((inventory["logisticsCode"], inventory["logisticsNo"]))
+            if waybill is not None:
+                documents["waybill"] = waybill
     return grouped
+
+
+def _validators() -> dict[str, CompiledValidator]:
+    """Every shipped standard version, compiled against all the others."""
+    resources = {
+        schema_uri(path.parent.name, path.stem): json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(STANDARDS_DIR.glob("*/*.*.*.json"))
+    }
+    return {
+        f"{path.parent.name}@{path.stem}": compile_validator(
+            schema=resources[uri], uri=uri, resources=resources
+        )
+        for path in sorted(STANDARDS_DIR.glob("*/*.*.*.json"))
+        if (uri := schema_uri(path.parent.name, path.stem))
+    }
 
 
 # -- determinism ------------------------------------------------------------------------------
@@ -71,13 +99,13 @@ def test_a_different_seed_gives_different_records() -> None:
 def test_ten_thousand_orders_are_generated() -> None:
     # The generator's speed is measured by benchmarks/bench_generator.py, not asserted here.
     big = generate(orders=10_000, seed=3)
-    assert big.summary()["cbec.order"] == 10_000
+    assert big.summary()[g.ORDER] == 10_000
 
 
 def test_zero_orders_gives_only_enterprises() -> None:
     empty = generate(orders=0, seed=1)
     assert empty.records == []
-    assert empty.summary() == {"cbec.enterprise": len(empty.enterprises)}
+    assert empty.summary() == {g.ENTERPRISE: len(empty.enterprises)}
 
 
 def test_a_negative_order_count_is_refused() -> None:
@@ -88,28 +116,33 @@ def test_a_negative_order_count_is_refused() -> None:
 # -- the mix --------------------------------------------------------------------------------
 
 
-def test_summary_counts_every_standard(data: DemoDataSet) -> None:
+def test_summary_counts_every_standard_version(data: DemoDataSet) -> None:
     summary = data.summary()
-    assert summary["cbec.order"] == ORDERS
+    assert summary[g.ORDER] == ORDERS
     assert set(summary) == {
-        "cbec.enterprise",
-        "cbec.order",
-        "cbec.payment",
-        "cbec.receipt",
-        "cbec.waybill",
-        "cbec.logistics-status",
-        "cbec.inventory",
-        "cbec.inventory-status",
-    }
+        "cbec.enterprise@1.0.0",
+        *(f"cbec.{name}@2.0.0" for name in (
+            "order", "payment", "receipt", "waybill", "logistics-status", "inventory",
+            "inventory-status", "inventory-cancel", "inventory-return", "tax-bill", "arrival",
+            "departure", "summary-apply", "summary-result",
+        )),
+    }  # fmt: skip
     assert sum(summary.values()) == len(data.records) + len(data.enterprises)
 
 
-def test_all_five_trade_modes_occur_with_import_and_export(data: DemoDataSet) -> None:
-    modes = Counter((inv["ieFlag"], inv["tradeMode"]) for inv in _of(data, "cbec.inventory"))
-    assert {mode for _, mode in modes} == {"9610", "1210", "1239", "9710", "9810"}
-    assert {flag for flag, _ in modes} == {"I", "E"}
-    order_types = Counter(order["orderType"] for order in _of(data, "cbec.order"))
+def test_the_pilot_zones_six_modes_occur_import_and_export(data: DemoDataSet) -> None:
+    modes = Counter((inv["ieFlag"], inv["tradeMode"]) for inv in _of(data, g.INVENTORY))
+    assert set(modes) == {
+        ("I", "9610"), ("I", "1210"), ("E", "9610"), ("E", "9710"), ("E", "9810"), ("E", "1210")
+    }  # fmt: skip
+    order_types = Counter(order["orderType"] for order in _of(data, g.ORDER))
     assert set(order_types) == {"I", "E", "B", "W"}
+    # 9710 is B2B direct export (orderType B), 9810 overseas warehouse (W).
+    by_order = {(o["ebpCode"], o["orderNo"]): o["orderType"] for o in _of(data, g.ORDER)}
+    for inventory in _of(data, g.INVENTORY):
+        expected = {"9710": "B", "9810": "W"}.get(inventory["tradeMode"])
+        if expected is not None:
+            assert by_order[(inventory["ebpCode"], inventory["orderNo"])] == expected
 
 
 def test_enterprises_have_valid_usccs_in_xuzhou_or_nantong_and_cover_every_role(
@@ -118,7 +151,7 @@ def test_enterprises_have_valid_usccs_in_xuzhou_or_nantong_and_cover_every_role(
     assert 10 <= len(data.enterprises) <= 16
     roles: set[str] = set()
     for standard, enterprise in data.enterprises:
-        assert standard == "cbec.enterprise"
+        assert standard == g.ENTERPRISE
         code = enterprise["code"]
         assert isinstance(code, str) and len(code) == 18 and is_uscc(code)
         region = region_of(code=code)
@@ -130,7 +163,7 @@ def test_enterprises_have_valid_usccs_in_xuzhou_or_nantong_and_cover_every_role(
 
 def test_buyers_are_synthetic_people(data: DemoDataSet) -> None:
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    for order in _of(data, "cbec.order"):
+    for order in _of(data, g.ORDER):
         if order["orderType"] != "I":
             continue
         number = order["buyerIdNumber"]
@@ -146,26 +179,35 @@ def test_some_payments_arrive_before_their_orders(data: DemoDataSet) -> None:
     early = 0
     for standard, payload in data.records:
         key = (payload.get("ebpCode"), payload.get("orderNo"))
-        if standard == "cbec.order":
+        if standard == g.ORDER:
             seen_orders.add(key)  # type: ignore[arg-type]
-        elif standard == "cbec.payment" and key not in seen_orders:
+        elif standard == g.PAYMENT and key not in seen_orders:
             early += 1
-    assert 0 < early < len(_of(data, "cbec.payment")) / 2
+    assert 0 < early < len(_of(data, g.PAYMENT)) / 2
 
 
-def test_records_arrive_in_app_time_order(data: DemoDataSet) -> None:
-    times = [payload["appTime"] for _, payload in data.records]
+def test_records_arrive_in_time_order(data: DemoDataSet) -> None:
+    # appTime, or when customs answered for its own messages (622/604/816/792 have none).
+    times = [arrival_time(payload) for _, payload in data.records]
     assert times == sorted(times)
+    assert all(len(t) == 14 and t.isdigit() for t in times)
 
 
 # -- planted faults ---------------------------------------------------------------------------
 
 
-def test_mismatch_share_is_about_eight_percent_across_the_three_kinds(data: DemoDataSet) -> None:
-    kinds = Counter(anomaly.kind for anomaly in data.anomalies)
-    mismatched = sum(kinds[kind] for kind in MISMATCHES)
+def test_mismatch_share_is_about_eight_percent_across_each_directions_kinds(
+    data: DemoDataSet,
+) -> None:
+    kinds = Counter((anomaly.order_no[6], anomaly.kind) for anomaly in data.anomalies)
+    mismatched = sum(n for (_, kind), n in kinds.items() if kind in MISMATCHES)
     assert 0.06 * ORDERS <= mismatched <= 0.10 * ORDERS
-    assert all(kinds[kind] > 0.015 * ORDERS for kind in MISMATCHES)
+    orders = Counter(order["orderType"] == "I" for order in _of(data, g.ORDER))
+    # About a third of 8 % of each direction's orders per kind (order numbers say I or E).
+    for direction, planted, count in (("I", IMPORT_MISMATCH_KINDS, orders[True]),
+                                      ("E", EXPORT_MISMATCH_KINDS, orders[False])):  # fmt: skip
+        assert all(kinds[(direction, kind)] > 0.015 * count for kind in planted)
+        assert not any(kinds[(direction, kind)] for kind in set(MISMATCHES) - set(planted))
 
 
 def test_matching_finds_exactly_the_planted_faults(data: DemoDataSet) -> None:
@@ -196,7 +238,7 @@ def test_matching_finds_exactly_the_planted_faults(data: DemoDataSet) -> None:
 
 
 def test_about_three_percent_of_imports_exceed_the_single_limit(data: DemoDataSet) -> None:
-    imports = [order for order in _of(data, "cbec.order") if order["orderType"] == "I"]
+    imports = [order for order in _of(data, g.ORDER) if order["orderType"] == "I"]
     over = [a for a in data.anomalies if a.kind is AnomalyKind.SINGLE_LIMIT_EXCEEDED]
     assert 0.015 * len(imports) <= len(over) <= 0.05 * len(imports)
     by_key = {(o["ebpCode"], o["orderNo"]): o for o in imports}
@@ -207,7 +249,7 @@ def test_about_three_percent_of_imports_exceed_the_single_limit(data: DemoDataSe
 
 
 def test_a_few_buyers_pass_the_annual_limit(data: DemoDataSet) -> None:
-    orders = {(o["ebpCode"], o["orderNo"]): o for o in _of(data, "cbec.order")}
+    orders = {(o["ebpCode"], o["orderNo"]): o for o in _of(data, g.ORDER)}
     annual = [a for a in data.anomalies if a.kind is AnomalyKind.ANNUAL_LIMIT_EXCEEDED]
     buyers = {orders[(a.ebp_code, a.order_no)]["buyerIdNumber"] for a in annual}
     assert 1 <= len(buyers) <= 5
@@ -216,17 +258,17 @@ def test_a_few_buyers_pass_the_annual_limit(data: DemoDataSet) -> None:
 def test_limit_breaches_are_rejected_by_customs(data: DemoDataSet) -> None:
     limits = {AnomalyKind.SINGLE_LIMIT_EXCEEDED, AnomalyKind.ANNUAL_LIMIT_EXCEEDED}
     breached = {(a.ebp_code, a.order_no) for a in data.anomalies if a.kind in limits}
-    rejected = {
-        (status["ebpCode"], status["orderNo"])
-        for status in _of(data, "cbec.inventory-status")
-        if status["returnStatus"] == 100
+    # A 622 names its inventory by the broker and copNo, not by its order.
+    order_of = {
+        (i["agentCode"], i["copNo"]): (i["ebpCode"], i["orderNo"]) for i in _of(data, g.INVENTORY)
     }
-    released = {
-        (status["ebpCode"], status["orderNo"])
-        for status in _of(data, "cbec.inventory-status")
-        if status["returnStatus"] == 800
-    }
-    with_inventory = {(i["ebpCode"], i["orderNo"]) for i in _of(data, "cbec.inventory")}
+    receipts = [
+        (order_of[(s["agentCode"], s["copNo"])], s["returnStatus"])
+        for s in _of(data, g.INVENTORY_STATUS)
+    ]
+    rejected = {key for key, status in receipts if status == "100"}
+    released = {key for key, status in receipts if status == "800"}
+    with_inventory = set(order_of.values())
     assert breached & with_inventory <= rejected
     assert not breached & released
 
@@ -243,8 +285,10 @@ def test_clean_import_orders_declare_the_tax_the_rules_compute(data: DemoDataSet
 # -- validation against the shipped standards ---------------------------------------------------
 
 
-def test_every_generated_record_validates_against_its_standard(data: DemoDataSet) -> None:
-    validators = {standard: shipped_validator(standard) for standard in data.summary()}
+def test_every_generated_record_validates_against_its_standard_version(
+    data: DemoDataSet,
+) -> None:
+    validators = _validators()
     failures: Counter[str] = Counter()
     first: dict[str, Any] = {}
     for standard, payload in data.enterprises + data.records:
