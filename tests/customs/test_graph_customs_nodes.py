@@ -11,8 +11,10 @@ category. Reads are in the access log under every enterprise the shown records n
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -479,3 +481,25 @@ async def test_reading_the_departure_evidence_names_the_lists_and_their_parties(
     # The site operator named on the arrival list sees that its list was read.
     (seen,) = await _events(hub_actors, as_=SITE_OPERATOR)
     assert [r for r in seen["records"] if r.startswith("cbec.arrival:")]
+
+
+# --- the README's example -----------------------------------------------------------------------
+
+
+def _readme_query() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.partition("After clearance (CEB 2022-05 records")[2]
+    found = re.search(r"```graphql\n(.*?)```", section, re.S)
+    assert found is not None, "README lacks the example after clearance"
+    return found.group(1)
+
+
+async def test_the_readme_example_runs_as_written(
+    hub_actors: Actors, cleared: dict[str, Any]
+) -> None:
+    variables = {"ebp": PLATFORM, "no": EXPORT_NO}
+    body = await hub_actors.query(_readme_query(), scopes="customs:read", variables=variables)
+    assert "errors" not in body, body
+    order = _order(body)
+    assert order["inventory"]["entryId"] == ENTRY_ID
+    assert order["waybill"]["departure"]["voyageNo"] == "CA1234"
