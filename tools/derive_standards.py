@@ -255,7 +255,23 @@ FIELD_CATEGORY: dict[str, dict[str, str]] = {
         **dict.fromkeys(("items.invtNo", "items.gseqno", "items.gnum"), "clearance"),
         "items.logisticsNo": "logistics",
     },
-    "cbec.tax-bill": {"invtNo": "clearance", "items": "tax", "items.gnum": "tax"},
+    # A tax bill's lines are the taxes customs assessed per line and the dutiable price it
+    # assessed them on: tax amounts (the broker and guarantor read them), not goods; only
+    # the HS code is goods.
+    "cbec.tax-bill": {
+        "invtNo": "clearance",
+        "items": "tax",
+        **dict.fromkeys(
+            (
+                "items.gnum",
+                "items.taxPrice",
+                "items.customsTax",
+                "items.valueAddedTax",
+                "items.consumptionTax",
+            ),
+            "tax",
+        ),
+    },
 }
 
 # --- what the PDF's notes say beyond the XSD -----------------------------------------------

@@ -160,6 +160,30 @@ class MilestonesByWaybillLoader(DataLoader[tuple[str, str], list[models.WaybillE
         return [found[k] for k in keys]
 
 
+class PassagesByWaybillLoader(DataLoader[tuple[str, str], list[models.WaybillPassage]]):
+    """Active arrival (507) and departure (509) listings of waybills, in the order they
+    passed, by (logisticsCode, logisticsNo)."""
+
+    def __init__(self, session: SessionSource):
+        super().__init__(load_fn=self._load)
+        self._session = session
+
+    async def _load(self, keys: Sequence[tuple[str, str]]) -> list[list[models.WaybillPassage]]:
+        passage = models.WaybillPassage
+        rows = await self._session().scalars(
+            select(passage)
+            .where(
+                pair_in(passage.logistics_code, passage.logistics_no, list(set(keys))),
+                passage.status == _ACTIVE,
+            )
+            .order_by(passage.passed_at, passage.id)
+        )
+        found: dict[tuple[str, str], list[models.WaybillPassage]] = defaultdict(list)
+        for row in rows:
+            found[(row.logistics_code, row.logistics_no)].append(row)
+        return [found[k] for k in keys]
+
+
 class CustomsStatusesByOrderLoader(DataLoader[OrderKey, list[models.CustomsStatusEvent]]):
     """Active customs receipts of orders' inventories, oldest first."""
 
@@ -261,6 +285,7 @@ class Loaders:
     waybill_by_order: WaybillByOrderLoader
     inventory_by_order: InventoryByOrderLoader
     milestones_by_waybill: MilestonesByWaybillLoader
+    passages_by_waybill: PassagesByWaybillLoader
     customs_statuses_by_order: CustomsStatusesByOrderLoader
     enterprise_by_code: EnterpriseByCodeLoader
     orders_by_enterprise: PagesByOwnerLoader
@@ -283,6 +308,7 @@ class Loaders:
             waybill_by_order=WaybillByOrderLoader(group),
             inventory_by_order=InventoryByOrderLoader(group),
             milestones_by_waybill=MilestonesByWaybillLoader(session),
+            passages_by_waybill=PassagesByWaybillLoader(session),
             customs_statuses_by_order=CustomsStatusesByOrderLoader(session),
             enterprise_by_code=EnterpriseByCodeLoader(session),
             # An enterprise's orders: those the order row names it on (platform, seller,

@@ -380,7 +380,9 @@ def request_view(row: Any) -> dict[str, Any]:
         "copNo": p.get("copNo"),
         "invtNo": p.get("invtNo"),
         "appTime": p.get("appTime"),
+        "appStatus": p.get("appStatus"),
         "reason": p.get("reason"),
+        "note": p.get("note"),
         "declarationId": row.declaration_id,
     }
     if row.kind == "RETURN":

@@ -14,6 +14,13 @@ from hub.access.policy import Grant
 from hub.declarations.models import Declaration as DeclarationRow
 from hub.graphql.context import Info
 from hub.graphql.scalars import Decimal
+from hub.graphql.trade import clearance
+from hub.graphql.trade.clearance import (
+    InventoryCancellation,
+    InventoryReturn,
+    TaxBill,
+    WaybillPassage,
+)
 from hub.graphql.trade.fields import guarded
 from hub.trade import models
 from hub.trade.matching import MatchStatus as MatchStatusEnum
@@ -298,6 +305,40 @@ class Waybill:
         events = await info.context.loaders.milestones_by_waybill.load(key)
         return [Milestone(status=e.milestone, status_time=e.status_time) for e in events]
 
+    @guarded(
+        source="cbec.departure:/items",
+        description="The arrival (507) and departure (509) lists its carrier filed naming "
+        "it, in the order it passed; a list another carrier filed is never shown.",
+    )
+    async def passages(self, info: Info) -> list[WaybillPassage] | None:
+        return await self._passages(info)
+
+    @guarded(
+        source="cbec.departure:/leaveTime",
+        description="Departure evidence: the latest departure list (509) naming it, null "
+        "until the parcel left.",
+    )
+    async def departure(self, info: Info) -> WaybillPassage | None:
+        left = [p for p in await self._passages(info) if p.kind_value == "DEPARTURE"]
+        return left[-1] if left else None
+
+    async def _passages(self, info: Info) -> list[WaybillPassage]:
+        key = (self.row.logistics_code, self.row.logistics_no)
+        rows = await info.context.loaders.passages_by_waybill.load(key)
+        shown = []
+        for row in rows:
+            standard_id = f"cbec.{row.kind.lower()}"
+            # The list names its carrier (and site operator): each finds the read.
+            codes = clearance.passage_codes(row.kind, row.logistics_code, row.head)
+            codes += authority.document_codes("cbec.waybill", self.row)
+            clearance.note_read(info, enterprises=codes, standard_id=standard_id, key=row.list_key)
+            shown.append(
+                WaybillPassage(
+                    grant=self.grant, kind_value=row.kind, passed=row.passed_at, head=row.head
+                )
+            )
+        return shown
+
     @guarded(source="cbec.waybill:/consignee")
     def consignee(self) -> str | None:
         return self.row.payload.get("consignee")
@@ -330,9 +371,75 @@ class Inventory:
     def cop_no(self) -> str | None:
         return self.row.payload.get("copNo")
 
-    @guarded(source="cbec.inventory:/invtNo")
+    @guarded(
+        source="cbec.inventory:/invtNo",
+        description="Customs' inventory number: the inventory's own, else the one its "
+        "receipts (622 / 604) assigned.",
+    )
     def invt_no(self) -> str | None:
-        return self.row.payload.get("invtNo")
+        return self.row.invt_no or self.row.payload.get("invtNo")
+
+    @guarded(
+        source="cbec.summary-result:/entryId",
+        description="The customs declaration a summary result (792) summed this export "
+        "inventory into (export tax refunds); null until one names it with the "
+        "inventory's broker and seller.",
+    )
+    def entry_id(self) -> str | None:
+        return self.row.entry_id
+
+    @guarded(source="cbec.summary-result:/sumNo", description="The summary (792) listing it.")
+    def sum_no(self) -> str | None:
+        return self.row.sum_no
+
+    @guarded(
+        source="cbec.inventory-cancel:/invtNo",
+        description="Standing cancellations (623) naming the inventory's own parties.",
+    )
+    def cancellations(self, info: Info) -> list[InventoryCancellation] | None:
+        return [
+            InventoryCancellation(grant=self.grant, view=self._noted_request(info, r))
+            for r in self.row.requests or ()
+            if r.get("kind") == "CANCEL"
+        ]
+
+    @guarded(
+        source="cbec.inventory-return:/invtNo",
+        description="Standing returns (625) naming the inventory's own parties, with the "
+        "lines and quantities returned.",
+    )
+    def returns(self, info: Info) -> list[InventoryReturn] | None:
+        return [
+            InventoryReturn(grant=self.grant, view=self._noted_request(info, r))
+            for r in self.row.requests or ()
+            if r.get("kind") == "RETURN"
+        ]
+
+    @guarded(
+        source="cbec.tax-bill:/taxNo",
+        description="The tax customs assessed (816): the latest bill naming the inventory's "
+        "parties, null when there is none or it was voided.",
+    )
+    def tax_bill(self, info: Info) -> TaxBill | None:
+        bill = self.row.tax_bill
+        if not bill:
+            return None
+        key = clearance.bill_key(bill, invt_no=self.row.invt_no)
+        clearance.note_read(info, enterprises=self._codes, standard_id="cbec.tax-bill", key=key)
+        return TaxBill(grant=self.grant, view=bill)
+
+    @property
+    def _codes(self) -> list[str]:
+        return authority.document_codes("cbec.inventory", self.row)
+
+    def _noted_request(self, info: Info, view: dict[str, Any]) -> dict[str, Any]:
+        kind = str(view.get("kind"))
+        key = clearance.request_key(
+            kind, view, ebp_code=self.row.ebp_code, order_no=self.row.order_no
+        )
+        standard_id = "cbec.inventory-cancel" if kind == "CANCEL" else "cbec.inventory-return"
+        clearance.note_read(info, enterprises=self._codes, standard_id=standard_id, key=key)
+        return view
 
     @guarded(source="cbec.inventory:/tradeMode")
     def trade_mode(self) -> str | None:
@@ -466,7 +573,29 @@ class Order:
     def tax_computed(self) -> Decimal | None:
         return self.row.tax_computed
 
-    @guarded(C.CREDIT, description="Limit and tax risk flags.")
+    @guarded(
+        C.TAX,
+        description="The tax customs assessed on the order's inventory (the total of its "
+        "816 tax bill), beside the hub's estimate `taxComputed`; null without a bill.",
+    )
+    def tax_assessed(self) -> Decimal | None:
+        return self.row.tax_assessed
+
+    @guarded(
+        C.TAX,
+        description="taxAssessed − taxComputed, null unless both are known. Beyond the "
+        "tolerance (RuleConfig.tax_tolerance_cny) the order carries the risk flag "
+        "TAX_ASSESSED_DIFFERS.",
+    )
+    def tax_difference(self) -> Decimal | None:
+        assessed, computed = self.row.tax_assessed, self.row.tax_computed
+        return None if assessed is None or computed is None else assessed - computed
+
+    @guarded(
+        C.CREDIT,
+        description="Limit and tax risk flags (TAX_MISMATCH: the declared taxTotal is not "
+        "the estimate; TAX_ASSESSED_DIFFERS: customs' tax bill is not the estimate; …).",
+    )
     def risk_flags(self) -> list[str] | None:
         return list(self.row.risk_flags or [])
 
