@@ -227,6 +227,7 @@ async def jwks(request: Request) -> Response:
     await runtime.keys.reload_if_stale()
     body = runtime.keys.jwks()
     if runtime.log is not None:
+        await runtime.log.reload_if_stale(session_factory=runtime.session_factory)
         # The log's Ed25519 key verifies checkpoints (README, "Verifiable log"), not tokens.
         body = {"keys": [*body["keys"], *runtime.log.jwks_keys()]}
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})

@@ -1,7 +1,7 @@
 """The log over HTTP: checkpoints (newest, witnessed), proofs, witnesses and cosigning.
 
 GET /log/checkpoint, /log/checkpoint/witnessed, /log/witnesses, /log/proof/inclusion,
-/log/proof/consistency, /log/tile/<L>/<N>[.p/<W>] (public) and /log/tile/entries/<N>[.p/<W>]
+/log/proof/consistency, /log/keys, /log/tile/<L>/<N>[.p/<W>] (public) and /log/tile/entries/<N>[.p/<W>]
 (whoever may read every declaration); POST /log/cosign (scope `witness`).
 """
 
@@ -28,7 +28,7 @@ from hub.graphql.declarations.schema import (
     touch_declarations,
 )
 from hub.http.errors import error_body
-from hub.log import service, tiles
+from hub.log import keys, service, tiles
 from hub.log.entry import Entry
 from hub.log.policy import WitnessPolicy
 from hub.log.service import LogError, LogErrorCode
@@ -246,6 +246,19 @@ async def consistency(request: Request) -> Response:
     )
 
 
+async def log_keys(request: Request) -> Response:
+    """{"keys": [{"vkey", "createdAt", "retiredAt", "rotation"}]}: every key the log ever
+    signed with, oldest first; each later key with the rotation note its predecessor signed,
+    so a witness (or bank) that pinned an old key follows a rotation without trusting the
+    JWKS alone."""
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.session_factory() as session:
+        found = await keys.published(session=session)
+    return JSONResponse(
+        {"keys": [k.as_json() for k in found]}, headers={"Cache-Control": "public, max-age=60"}
+    )
+
+
 # Full tiles never change; a partial tile of a given width never changes either (it is a
 # prefix of the tile that will be full), so both may be cached for good.
 _IMMUTABLE = "public, max-age=31536000, immutable"
@@ -298,5 +311,6 @@ ROUTES = [
     Route("/log/cosign", cosign, methods=["POST"]),
     Route("/log/proof/inclusion", inclusion, methods=["GET"]),
     Route("/log/proof/consistency", consistency, methods=["GET"]),
+    Route("/log/keys", log_keys, methods=["GET"]),
     Route("/log/tile/{path:path}", tile, methods=["GET"]),
 ]
