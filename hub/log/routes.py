@@ -1,8 +1,9 @@
 """The log over HTTP: checkpoints (newest, witnessed), proofs, witnesses and cosigning.
 
 GET /log/checkpoint, /log/checkpoint/witnessed, /log/witnesses, /log/proof/inclusion,
-/log/proof/consistency, /log/keys, /log/tile/<L>/<N>[.p/<W>] (public) and /log/tile/entries/<N>[.p/<W>]
-(whoever may read every declaration); POST /log/cosign (scope `witness`).
+/log/proof/consistency, /log/keys, /log/tile/<L>/<N>[.p/<W>] (public) and
+/log/tile/entries/<N>[.p/<W>] (whoever may read every declaration); POST /log/cosign
+(scope `witness`).
 """
 
 from __future__ import annotations
