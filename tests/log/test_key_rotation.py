@@ -4,6 +4,11 @@ follows the rotation through the note the old key signed, and only through it.""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +23,7 @@ from hub.log.note import Signer, parse
 from hub.log.witness import WitnessState
 from hub.log.witness_cli import witness_once
 from tests.declarations.conftest import PLATFORM, import_documents
-from tests.support import RegisteredClient
+from tests.support import TEST_ISSUER, RegisteredClient
 
 ORIGIN = "hub.test/log"
 
@@ -64,8 +69,6 @@ async def _size(http: httpx.AsyncClient) -> int:
 
 async def _checkpoint_by(http: httpx.AsyncClient, key_id: int, size: int) -> str:
     """Polls until the log signs a checkpoint of at least `size` with the key `key_id`."""
-    import asyncio
-
     for _ in range(200):
         text = (await http.get("/log/checkpoint")).text
         signed = [s.key_id for s in parse(text).signatures]
@@ -192,3 +195,43 @@ async def test_a_witness_does_not_follow_a_key_its_pinned_key_never_endorsed(
     )
     assert not outcome.cosigned and outcome.detail.startswith("REFUSED")
     assert kept == pinned
+
+
+async def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HUB_DATABASE_URL": database_url, "HUB_ISSUER": TEST_ISSUER}
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "hub.cli", "log", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_hub_log_keys_rotate_takes_effect_in_the_running_hub_and_the_log_verifies(
+    http: httpx.AsyncClient,
+    app: Starlette,
+    declare: Declare,
+    wait_for_size: Any,
+    database_url: str,
+) -> None:
+    log = app.state.runtime.log
+    assert log.sequencer is not None
+    log.sequencer.key_poll = 0.0
+    await declare("cbec.order", import_documents("XKT0001")["order"], as_=PLATFORM)
+    await wait_for_size(1)
+    old_key = log.key()
+    rotated = await _cli(database_url, "keys", "rotate", "--json")
+    assert rotated.returncode == 0, rotated.stderr
+    new = json.loads(rotated.stdout)
+    assert new["retiredAt"] is None and new["rotation"]
+    new_key = verify.check_rotation(new["rotation"], old_key)
+    await declare("cbec.order", import_documents("XKT0002")["order"], as_=PLATFORM)
+    await _checkpoint_by(http, new_key.key_id, 2)
+    listed = await _cli(database_url, "keys", "list", "--json")
+    assert [k["retiredAt"] is None for k in json.loads(listed.stdout)] == [False, True]
+    # The operator's full check reads checkpoints of both keys.
+    full = await _cli(database_url, "verify", "--full", "--json")
+    assert full.returncode == 0, full.stdout + full.stderr
+    assert json.loads(full.stdout)["ok"] is True
