@@ -1,7 +1,7 @@
 """Declare throughput as the store grows: records/s at 5 and 30 clients, 10k vs 1M stored.
 
 Run: .venv/bin/python benchmarks/bench_log_growth.py [--sizes 10000,1000000]
-        [--clients 5,30] [--seconds 10] [--workers 2] [--postgres ADMIN_URL]
+        [--clients 5,30] [--seconds 10] [--rounds 2] [--workers 2] [--postgres ADMIN_URL]
 
 For each size, on a fresh PostgreSQL database (`hub db upgrade`, `hub demo --orders 0` for
 the standards and clients):
@@ -11,7 +11,9 @@ the standards and clients):
          COPYed into `log_nodes`, then a checkpoint signed by the hub's sequencer code over
          the whole tree; the arrival sequence is moved past them. Not timed.
   drive  `hub serve --workers W`; for each client count, that many clients loop on the
-         GraphQL `declare` mutation (one new order per call) for `--seconds`.
+         GraphQL `declare` mutation (one new order per call) for `--seconds`; the sizes
+         take turns `--rounds` times (a shared machine's load drifts) and each row pools
+         its rounds.
 Prints records/s, p50/p99 latency and the merge delay `/healthz` reports for each size and
 client count, then each client count's records/s at the largest size as a share of the
 smallest (issue 11's goal: within 20%). The seeded rows carry no hash-chain link (the chain
@@ -30,6 +32,8 @@ import random
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -154,47 +158,84 @@ async def seed(url: str, issuer: str, count: int, declarant: str, client_id: str
     return time.perf_counter() - started
 
 
-def run_size(args: argparse.Namespace, size: int) -> tuple[float, list[tuple[Result, Any]]]:
-    with (
-        fresh_database(args.postgres) as url,
-        tempfile.TemporaryDirectory(prefix="hub-growth-") as folder,
-    ):
-        cwd = Path(folder)
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ISSUER": base}
-        _hub("db", "upgrade", env=env, cwd=cwd, timeout=300)
-        credentials = cwd / "clients.json"
-        _hub("demo", "--orders", "0", "--credentials", str(credentials), env=env, cwd=cwd,
-             timeout=600)  # fmt: skip
-        clients = _load_clients(credentials)
-        orders = Orders(set(clients.declarers), run=f"G{size}")
-        declarer = clients.declarers[orders.platform]
-        seconds = asyncio.run(seed(url, base, size, orders.platform, declarer["client_id"]))
-        print(f"{size:,} seeded in {seconds:.0f} s", file=sys.stderr)
-        server = Server(env, cwd, port, args.workers)
-        rows: list[tuple[Result, Any]] = []
-        try:
-            _wait_until_serving(base, server.process)
-            time.sleep(1.0)
+@dataclass
+class Prepared:
+    """A seeded database ready to serve."""
 
-            async def measure(count: int) -> tuple[Result, Any]:
-                async with httpx.AsyncClient(base_url=base) as http:
-                    token = (await _token(http, declarer)).json()
-                call = await _hub_call(token["access_token"])
-                result = await drive(base=base, clients=count, seconds=args.seconds,
-                                     orders=orders, call=call, name=f"{count} clients",
-                                     workers=args.workers)  # fmt: skip
-                await asyncio.sleep(1.0)  # the sequencer's last batch
-                async with httpx.AsyncClient(base_url=base) as http:
-                    health = (await http.get("/healthz")).json().get("log")
-                return result, health
+    size: int
+    env: dict[str, str]
+    cwd: Path
+    base: str
+    port: int
+    orders: Orders
+    declarer: dict[str, Any]
+    seeded_in: float
 
-            for count in [int(c) for c in args.clients.split(",")]:
-                rows.append(asyncio.run(measure(count)))
-        finally:
-            server.stop()
-        return seconds, rows
+
+def prepare(stack: ExitStack, args: argparse.Namespace, size: int) -> Prepared:
+    url = stack.enter_context(fresh_database(args.postgres))
+    cwd = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hub-growth-")))
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ISSUER": base}
+    _hub("db", "upgrade", env=env, cwd=cwd, timeout=300)
+    credentials = cwd / "clients.json"
+    _hub("demo", "--orders", "0", "--credentials", str(credentials), env=env, cwd=cwd,
+         timeout=600)  # fmt: skip
+    clients = _load_clients(credentials)
+    orders = Orders(set(clients.declarers), run=f"G{size}")
+    declarer = clients.declarers[orders.platform]
+    seconds = asyncio.run(seed(url, base, size, orders.platform, declarer["client_id"]))
+    print(f"{size:,} seeded in {seconds:.0f} s", file=sys.stderr)
+    return Prepared(size, env, cwd, base, port, orders, declarer, seconds)
+
+
+def measure(args: argparse.Namespace, db: Prepared) -> list[tuple[Result, Any]]:
+    """`hub serve` on a prepared database, each client count in turn."""
+    server = Server(db.env, db.cwd, db.port, args.workers)
+    rows: list[tuple[Result, Any]] = []
+    try:
+        _wait_until_serving(db.base, server.process)
+        time.sleep(1.0)
+
+        async def run(count: int) -> tuple[Result, Any]:
+            async with httpx.AsyncClient(base_url=db.base) as http:
+                token = (await _token(http, db.declarer)).json()
+            call = await _hub_call(token["access_token"])
+            result = await drive(base=db.base, clients=count, seconds=args.seconds,
+                                 orders=db.orders, call=call, name=f"{count} clients",
+                                 workers=args.workers)  # fmt: skip
+            await asyncio.sleep(1.0)  # the sequencer's last batch
+            async with httpx.AsyncClient(base_url=db.base) as http:
+                health = (await http.get("/healthz")).json().get("log")
+            return result, health
+
+        for count in [int(c) for c in args.clients.split(",")]:
+            rows.append(asyncio.run(run(count)))
+    finally:
+        server.stop()
+    return rows
+
+
+def _merged(rounds: list[list[tuple[Result, Any]]]) -> list[tuple[Result, Any]]:
+    """One row per client count over all rounds (latencies pooled, seconds summed)."""
+    merged = []
+    for parts in zip(*rounds, strict=True):
+        first = parts[0][0]
+        merged.append(
+            (
+                Result(
+                    first.name,
+                    first.workers,
+                    [x for r, _ in parts for x in r.latencies],
+                    sum(r.seconds for r, _ in parts),
+                    sum(r.errors for r, _ in parts),
+                    next((r.sample_error for r, _ in parts if r.sample_error), ""),
+                ),
+                parts[-1][1],
+            )
+        )
+    return merged
 
 
 def main() -> int:
@@ -204,15 +245,29 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per client count")
     parser.add_argument("--workers", type=int, default=2, help="hub serve --workers")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="measurements alternate between sizes this often"
+    )
     args = parser.parse_args()
     random.seed(1)
     table: dict[int, list[tuple[Result, Any]]] = {}
     seeded: dict[int, float] = {}
-    for size in [int(s) for s in args.sizes.split(",")]:
-        print(f"size {size:,}...", file=sys.stderr)
-        seeded[size], table[size] = run_size(args, size)
+    with ExitStack() as stack:
+        prepared = []
+        for size in [int(s) for s in args.sizes.split(",")]:
+            print(f"size {size:,}...", file=sys.stderr)
+            prepared.append(prepare(stack, args, size))
+        # Alternating sizes round by round spreads a shared machine's drift over all of them.
+        rounds: dict[int, list[list[tuple[Result, Any]]]] = {db.size: [] for db in prepared}
+        for number in range(args.rounds):
+            for db in prepared:
+                print(f"round {number + 1}: {db.size:,} stored", file=sys.stderr)
+                rounds[db.size].append(measure(args, db))
+        for db in prepared:
+            seeded[db.size], table[db.size] = db.seeded_in, _merged(rounds[db.size])
     print()
-    print(f"single declares over HTTP as the store grows, {args.seconds:.0f} s per row, "
+    print(f"single declares over HTTP as the store grows, {args.rounds} x {args.seconds:.0f} s "
+          "per row (sizes alternating), "
           f"hub serve --workers {args.workers}, PostgreSQL")  # fmt: skip
     print(f"{'stored':>10}{'clients':>9}{'decl/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
           f"{'merge p99 s':>13}{'seeded in s':>13}")  # fmt: skip
