@@ -275,7 +275,7 @@ def main() -> int:
     for size, rows in table.items():
         for result, health in rows:
             delay = (health or {}).get("mergeDelaySeconds", {}).get("p99")
-            print(f"{size:>10,}{result.name.split()[0]:>9}{result.rate:>9.0f}"
+            print(f"{size:>10,}{result.name.split()[0]:>9}{result.rate:>9.1f}"
                   f"{result.pct(0.5):>9.1f}{result.pct(0.99):>9.1f}{result.errors:>8}"
                   f"{delay if delay is not None else '-':>13}{seeded[size]:>13.0f}")  # fmt: skip
             failed += result.errors
