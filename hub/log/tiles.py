@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from hub.log import merkle
@@ -197,7 +197,7 @@ class TileReader:
         hashes = self.tile(level, first // WIDTH)
         return _subtree(hashes[first % WIDTH : first % WIDTH + (1 << depth)])
 
-    def nodes(self, wanted: set[merkle.Node] | list[merkle.Node]) -> dict[merkle.Node, bytes]:
+    def nodes(self, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
         """Several node hashes (a `merkle.HashSource`)."""
         return {n: self.node(n) for n in wanted}
 
