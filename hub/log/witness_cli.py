@@ -97,8 +97,13 @@ async def witness_once(
             head = witness.open_checkpoint(current, served.text)
         except verify.VerificationError:
             # Perhaps the log rotated its key: follow the notes the pinned key signed.
-            listed = (await http.get("/log/keys")).json().get("keys", [])
-            rotations = [k["rotation"] for k in listed if isinstance(k.get("rotation"), str)]
+            document = (await http.get("/log/keys")).json()
+            listed = document.get("keys") if isinstance(document, dict) else None
+            rotations = [
+                k["rotation"]
+                for k in (listed if isinstance(listed, list) else [])
+                if isinstance(k, dict) and isinstance(k.get("rotation"), str)
+            ]
             current = witness.follow_rotation(current, rotations)
             head = witness.open_checkpoint(current, served.text)
         proof = None
