@@ -227,6 +227,7 @@ async def jwks(request: Request) -> Response:
     await runtime.keys.reload_if_stale()
     body = runtime.keys.jwks()
     if runtime.log is not None:
+        await runtime.log.reload_if_stale(session_factory=runtime.session_factory)
         # The log's Ed25519 key verifies checkpoints (README, "Verifiable log"), not tokens.
         log_keys: list[dict[str, object]] = [dict(k) for k in runtime.log.jwks_keys()]
         body = {"keys": [*body["keys"], *log_keys]}

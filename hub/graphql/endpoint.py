@@ -47,6 +47,7 @@ from hub.graphql.documents import parse_document
 from hub.graphql.events import sse_response, wants_event_stream
 from hub.http import caching, rate_limit, unavailable
 from hub.observability.metrics import metrics
+from hub.observability.request_log import STATE_GRAPHQL_DOCUMENT
 from hub.runtime import Runtime
 
 log = logging.getLogger("hub.graphql")
@@ -156,6 +157,13 @@ def _json_param(request: Request, name: str) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise _bad_request(f"`{name}` must be JSON") from exc
+
+
+async def _read_shared(request: Request) -> GraphQLParams:
+    """`read_params`, leaving the document for the request log (it parses no body again)."""
+    params = await read_params(request)
+    setattr(request.state, STATE_GRAPHQL_DOCUMENT, (params.query, params.operation_name))
+    return params
 
 
 async def read_params(request: Request) -> GraphQLParams:
@@ -432,7 +440,7 @@ class GraphQLEndpoint:
             # GraphQL over SSE (distinct connections): the event feed's subscriptions.
             try:
                 params = await resolve_document(
-                    await read_params(request),
+                    await _read_shared(request),
                     runtime=runtime,
                     cache=self.documents,
                     required=self.trusted_required,
@@ -457,7 +465,7 @@ class GraphQLEndpoint:
             )
         try:
             params = await resolve_document(
-                await read_params(request),
+                await _read_shared(request),
                 runtime=runtime,
                 cache=self.documents,
                 required=self.trusted_required,

@@ -35,6 +35,65 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--json", action="store_true", help="print the result as JSON")
     check.set_defaults(func=cmd_log_verify)
     witness_cli.add_parser(log)
+    keys = log.add_parser("keys", help="the log's checkpoint signing keys").add_subparsers(
+        dest="keys", required=True
+    )
+    rotate = keys.add_parser(
+        "rotate", help="retire the signing key and make a new one (the old stays published)"
+    )
+    rotate.add_argument("--json", action="store_true", help="print the new key as JSON")
+    rotate.set_defaults(func=cmd_log_keys_rotate)
+    listing = keys.add_parser("list", help="every log key, oldest first, and whether retired")
+    listing.add_argument("--json", action="store_true", help="print the keys as JSON")
+    listing.set_defaults(func=cmd_log_keys_list)
+
+
+def _keys_command(action: str) -> list[dict[str, object]]:
+    from datetime import UTC, datetime
+
+    from hub.cli import _settings, ensure_schema_current
+    from hub.db import create_engine, create_session_factory, unit_of_work
+    from hub.log import keys
+
+    settings = _settings()
+    ensure_schema_current(settings)
+    origin = settings.log_origin or keys.origin_for(settings.issuer)
+
+    async def main() -> list[dict[str, object]]:
+        engine = create_engine(settings)
+        try:
+            async with unit_of_work(create_session_factory(engine)) as session:
+                if action == "rotate":
+                    await keys.rotate(session=session, origin=origin, now=datetime.now(UTC))
+                return [k.as_json() for k in await keys.published(session=session)]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def cmd_log_keys_rotate(args: argparse.Namespace) -> int:
+    """`hub log keys rotate`: a new signing key; running hubs sign with it within seconds."""
+    found = _keys_command("rotate")
+    new = found[-1]
+    if args.json:
+        print(json.dumps(new))
+    else:
+        print(f"now signing with {new['vkey']}")
+        print(f"{sum(1 for k in found if k['retiredAt'])} retired key(s) stay published")
+    return 0
+
+
+def cmd_log_keys_list(args: argparse.Namespace) -> int:
+    """`hub log keys list`: the log's keys, oldest first."""
+    found = _keys_command("list")
+    if args.json:
+        print(json.dumps(found))
+        return 0
+    for k in found:
+        state = f"retired {k['retiredAt']}" if k["retiredAt"] else "active"
+        print(f"{k['vkey']}  created {k['createdAt']}  {state}")
+    return 0
 
 
 def _offline(args: argparse.Namespace) -> int:

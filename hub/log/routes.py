@@ -1,7 +1,9 @@
 """The log over HTTP: checkpoints (newest, witnessed), proofs, witnesses and cosigning.
 
 GET /log/checkpoint, /log/checkpoint/witnessed, /log/witnesses, /log/proof/inclusion,
-/log/proof/consistency; POST /log/cosign (scope `witness`).
+/log/proof/consistency, /log/keys, /log/tile/<L>/<N>[.p/<W>] (public) and
+/log/tile/entries/<N>[.p/<W>] (whoever may read every declaration); POST /log/cosign
+(scope `witness`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,14 @@ from hub.auth.scopes import Scope
 from hub.auth.tokens import TokenRejected
 from hub.db import unit_of_work
 from hub.declarations.models import Declaration
-from hub.graphql.declarations.schema import may_read_declaration, touch_declarations
+from hub.graphql.declarations.schema import (
+    may_read_declaration,
+    may_read_every_declaration,
+    touch_declarations,
+)
 from hub.http.errors import error_body
-from hub.log import service
+from hub.log import keys, service, tiles
+from hub.log.entry import Entry
 from hub.log.policy import WitnessPolicy
 from hub.log.service import LogError, LogErrorCode
 from hub.runtime import Runtime
@@ -87,14 +94,24 @@ async def _principal(request: Request, runtime: Runtime) -> Principal:
 
 
 async def _record_read(
-    request: Request, runtime: Runtime, principal: Principal, row: Declaration, started: datetime
+    request: Request,
+    runtime: Runtime,
+    principal: Principal,
+    started: datetime,
+    *,
+    row: Declaration | None = None,
+    declarants: tuple[str, ...] = (),
 ) -> None:
-    """Writes the access event of a proof read (the entry is the declaration's provenance)."""
+    """Writes the access event of a proof or entry-bundle read (an entry is a declaration's
+    provenance: who declared what, when, through which client)."""
     recorder = AccessRecorder()
-    touch_declarations(recorder, [row])
+    if row is not None:
+        touch_declarations(recorder, [row])
+    if declarants:
+        recorder.touch(enterprises=declarants)
     operation = audit_log.Operation(
         type="query",
-        name="GET /log/proof/inclusion",
+        name=f"GET {request.url.path}" if row is None else "GET /log/proof/inclusion",
         document_hash=hashlib.sha256(str(request.url.path).encode()).hexdigest(),
     )
     event = audit_log.build_event(
@@ -132,7 +149,7 @@ async def inclusion(request: Request) -> Response:
             )
     except LogError as error:
         return _refuse(request, error)
-    await _record_read(request, runtime, principal, row, started)
+    await _record_read(request, runtime, principal, started, row=row)
     return JSONResponse(proof.as_json(), headers={"Cache-Control": "no-store"})
 
 
@@ -231,6 +248,64 @@ async def consistency(request: Request) -> Response:
     )
 
 
+async def log_keys(request: Request) -> Response:
+    """{"keys": [{"vkey", "createdAt", "retiredAt", "rotation"}]}: every key the log ever
+    signed with, oldest first; each later key with the rotation note its predecessor signed,
+    so a witness (or bank) that pinned an old key follows a rotation without trusting the
+    JWKS alone."""
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.session_factory() as session:
+        found = await keys.published(session=session)
+    return JSONResponse(
+        {"keys": [k.as_json() for k in found]}, headers={"Cache-Control": "public, max-age=60"}
+    )
+
+
+# Full tiles never change; a partial tile of a given width never changes either (it is a
+# prefix of the tile that will be full), so both may be cached for good.
+_IMMUTABLE = "public, max-age=31536000, immutable"
+# Entry bundles need a token: shared caches must not keep them.
+_IMMUTABLE_PRIVATE = "private, max-age=31536000, immutable"
+
+
+def _forbidden(request: Request, message: str) -> Response:
+    body = error_body(path=request.url.path, status=403, code="FORBIDDEN", message=message)
+    return JSONResponse(body, status_code=403, headers={"Cache-Control": "no-store"})
+
+
+async def tile(request: Request) -> Response:
+    """A C2SP tlog-tiles tile (public: hashes say nothing of a declaration) or an entry
+    bundle (for whoever may read every declaration: each entry names a declarant, a client
+    and a time, so the bundles would tell anyone who trades how much with the hub)."""
+    runtime: Runtime = request.app.state.runtime
+    started = datetime.now(UTC)
+    try:
+        wanted = tiles.parse_path(request.path_params["path"])
+    except tiles.TileError as exc:
+        return _refuse(request, LogError(LogErrorCode.BAD_REQUEST, str(exc)))
+    principal = None
+    if wanted.entries:
+        try:
+            principal = await _principal(request, runtime)
+        except _Unauthenticated as refused:
+            return refused.response
+        if not may_read_every_declaration(principal):
+            return _forbidden(request, "entry bundles are for readers of every declaration")
+    try:
+        async with runtime.session_factory() as session:
+            data = await service.tile(session=session, tile=wanted)
+    except LogError as error:
+        return _refuse(request, error)
+    if principal is not None:
+        declarants = tuple(Entry.decode(e).declarant for e in tiles.unbundle(data))
+        await _record_read(request, runtime, principal, started, declarants=declarants)
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={"Cache-Control": _IMMUTABLE_PRIVATE if wanted.entries else _IMMUTABLE},
+    )
+
+
 ROUTES = [
     Route("/log/checkpoint", checkpoint, methods=["GET"]),
     Route("/log/checkpoint/witnessed", witnessed, methods=["GET"]),
@@ -238,4 +313,6 @@ ROUTES = [
     Route("/log/cosign", cosign, methods=["POST"]),
     Route("/log/proof/inclusion", inclusion, methods=["GET"]),
     Route("/log/proof/consistency", consistency, methods=["GET"]),
+    Route("/log/keys", log_keys, methods=["GET"]),
+    Route("/log/tile/{path:path}", tile, methods=["GET"]),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -25,6 +26,10 @@ class LogRuntime:
     signer: Signer | None = None
     verifiers: list[Verifier] = field(default_factory=list)
     sequencer: Sequencer | None = None
+    loaded_at: float = 0.0
+
+    # A key rotated by another process shows in this one's JWKS within this many seconds.
+    RELOAD_SECONDS = 5.0
 
     @classmethod
     def create(cls, settings: Settings) -> LogRuntime:
@@ -38,6 +43,7 @@ class LogRuntime:
         async with unit_of_work(session_factory) as session:
             self.signer = await keys.ensure_signer(session=session, origin=self.origin)
             self.verifiers = await keys.verifiers(session=session)
+        self.loaded_at = time.monotonic()
         if self.settings.log_sequencer:
             self.sequencer = Sequencer(
                 engine=engine,
@@ -50,12 +56,23 @@ class LogRuntime:
             )
             self.sequencer.start()
 
+    async def reload_if_stale(
+        self, *, session_factory: async_sessionmaker[AsyncSession], force: bool = False
+    ) -> None:
+        """Re-reads the published keys and the active one (after `hub log keys rotate`)."""
+        if not force and time.monotonic() - self.loaded_at < self.RELOAD_SECONDS:
+            return
+        async with session_factory() as session:
+            self.verifiers = await keys.verifiers(session=session)
+            self.signer = await keys.active_signer(db=session, origin=self.origin) or self.signer
+        self.loaded_at = time.monotonic()
+
     async def integrate_pending(self, *, session_factory: async_sessionmaker[AsyncSession]) -> int:
         """Integrates every pending entry now (`hub demo`, loaders), unless another process
         leads the log, which then does; returns how many this call integrated."""
         async with unit_of_work(session_factory) as session:
-            if self.signer is None:
-                self.signer = await keys.ensure_signer(session=session, origin=self.origin)
+            # The active key now, whoever rotated it.
+            self.signer = await keys.ensure_signer(session=session, origin=self.origin)
             if session.get_bind().dialect.name == "postgresql":
                 # The leader's session lock and this transaction's lock exclude each other.
                 free = await session.scalar(

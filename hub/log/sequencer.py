@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from hub.declarations import chain
-from hub.log import merkle, store
+from hub.log import keys, merkle, store
 from hub.log.models import LogCheckpoint, LogEntry, LogNode
 from hub.log.note import Checkpoint, Signer, sign
 
@@ -151,6 +151,9 @@ class Sequencer:
     interval: float = 0.2
     batch: int = 1000
     standby_poll: float = 1.0
+    # How often the leader re-reads the active key, so `hub log keys rotate` run from any
+    # process takes effect without a restart.
+    key_poll: float = 2.0
     # Checkpoint pruning (hub/log/service.py prune_checkpoints), run by the leader.
     prune_grace: timedelta = timedelta(minutes=10)
     prune_keep: timedelta = timedelta(minutes=1)
@@ -159,6 +162,7 @@ class Sequencer:
     leading: bool = False
     last_batch_at: float | None = None
     _pruned_at: float | None = None
+    _key_read_at: float | None = None
     _pruned_until: datetime | None = None
     _task: asyncio.Task[None] | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -212,6 +216,7 @@ class Sequencer:
             self.leading = True
             while not self._stopping.is_set():
                 async with connection.begin():
+                    await self._current_key(connection)
                     done = await integrate(
                         db=connection, signer=self.signer, origin=self.origin, limit=self.batch
                     )
@@ -241,6 +246,16 @@ class Sequencer:
                 await connection.close()
             else:
                 await connection.close()
+
+    async def _current_key(self, connection: AsyncConnection) -> None:
+        now = time.monotonic()
+        if self._key_read_at is not None and now - self._key_read_at < self.key_poll:
+            return
+        self._key_read_at = now
+        active = await keys.active_signer(db=connection, origin=self.origin)
+        if active is not None and active.public != self.signer.public:
+            logger.info("log key rotated: now signing with %08x", active.verifier().key_id)
+            self.signer = active
 
     async def _prune(self, connection: AsyncConnection) -> None:
         now = time.monotonic()

@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.log import store
+from hub.log import store, tiles
 from hub.log.models import LogCheckpoint, LogCosignature, LogWitness
 from hub.log.note import COSIGNATURE_V1, NoteError, Verifier, cosignature_time, cosigners, parse
 from hub.log.policy import WitnessPolicy
@@ -27,6 +27,7 @@ class LogErrorCode(StrEnum):
     NOT_A_WITNESS = "NOT_A_WITNESS"  # the client has no registered witness key
     BAD_COSIGNATURE = "BAD_COSIGNATURE"  # the line is not the witness's valid cosignature
     NOT_WITNESSED = "NOT_WITNESSED"  # no checkpoint satisfies the witness policy (yet)
+    NO_TILE = "NO_TILE"  # the tree has no such tile (yet, or at that width)
 
 
 _STATUS = {
@@ -38,6 +39,7 @@ _STATUS = {
     LogErrorCode.NOT_A_WITNESS: 403,
     LogErrorCode.BAD_COSIGNATURE: 400,
     LogErrorCode.NOT_WITNESSED: 404,
+    LogErrorCode.NO_TILE: 404,
 }
 
 # A cosignature dated further ahead than this is refused (clocks differ a little).
@@ -274,3 +276,19 @@ async def prune_checkpoints(
 
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+async def tile(*, session: AsyncSession, tile: tiles.Tile) -> bytes:
+    """A tile's hashes or an entry bundle's entries, exactly `tile.width` of them (stored
+    nodes and entries never change, so the answer never does either)."""
+    if tile.entries:
+        found = await store.entries_from(db=session, first=tile.first, count=tile.width)
+        data = tiles.bundle(found)
+    else:
+        found = await store.level_hashes(
+            db=session, level=tiles.HEIGHT * tile.level, first=tile.first, count=tile.width
+        )
+        data = b"".join(found)
+    if len(found) != tile.width:
+        raise LogError(LogErrorCode.NO_TILE, f"the log has no {tile.path()} yet")
+    return data

@@ -134,3 +134,24 @@ async def root_at(*, db: Executor, size: int) -> bytes:
     if size == 0:
         return merkle.EMPTY_ROOT
     return merkle.fold(await _hashes(db=db, ranges=[(0, size)]))
+
+
+async def level_hashes(*, db: Executor, level: int, first: int, count: int) -> list[bytes]:
+    """Consecutive stored hashes of one tree level from `first` (fewer if the tree is
+    smaller): a tile is one range read of the primary key."""
+    rows = await db.execute(
+        select(LogNode.hash)
+        .where(LogNode.level == level, LogNode.idx >= first, LogNode.idx < first + count)
+        .order_by(LogNode.idx)
+    )
+    return [bytes(h) for (h,) in rows]
+
+
+async def entries_from(*, db: Executor, first: int, count: int) -> list[bytes]:
+    """The integrated entries at leaf indices [first, first + count), in order."""
+    rows = await db.execute(
+        select(_ENTRIES.c.entry)
+        .where(_ENTRIES.c.leaf_index >= first, _ENTRIES.c.leaf_index < first + count)
+        .order_by(_ENTRIES.c.leaf_index)
+    )
+    return [bytes(e) for (e,) in rows]

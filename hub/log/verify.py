@@ -36,6 +36,7 @@ from hub.log.note import (
 from hub.log.policy import WitnessPolicy
 
 PROMISE_LINE = "inclusion-promise/v1"
+ROTATION_LINE = "key-rotation/v1"
 
 
 class VerificationError(ValueError):
@@ -197,6 +198,53 @@ def check_promise(note: str, keys: list[Verifier], *, entry: bytes) -> datetime:
         return datetime.strptime(lines[3], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError as exc:
         raise VerificationError("the promise's deadline is not a UTC time") from exc
+
+
+def rotation_text(old: Verifier, new: Verifier) -> str:
+    """The text of a key rotation: the log `old.name` now signs with `new`."""
+    return f"{old.name}\n{ROTATION_LINE}\n{new.vkey}\n"
+
+
+def sign_rotation(old: Signer, new: Signer) -> str:
+    """A rotation note signed by the retiring key (it vouches) and the new key (it holds
+    its private half); it can never parse as a checkpoint or a promise."""
+    text = rotation_text(old.verifier(), new.verifier())
+    return text + "\n" + old.sign_line(text) + new.sign_line(text)
+
+
+def check_rotation(note: str, old: Verifier) -> Verifier:
+    """The key a rotation note signed by `old` hands the log to (VerificationError if the
+    note is not one, or `old` or the new key did not sign it)."""
+    try:
+        opened, _ = open_note(note, [old])
+        lines = opened.text.split("\n")
+        if len(lines) != 4 or lines[0] != old.name or lines[1] != ROTATION_LINE:
+            raise VerificationError("not a key rotation of this log")
+        new = Verifier.parse(lines[2])
+        if new.name != old.name or new.sig_type != ED25519 or new == old:
+            raise VerificationError("a rotation names a new Ed25519 key of the same log")
+        open_note(note, [new])
+    except NoteError as exc:
+        raise VerificationError(f"rotation: {exc}") from exc
+    return new
+
+
+def follow_rotations(pinned: Verifier, notes: list[str]) -> list[Verifier]:
+    """The keys reached from `pinned` through rotation notes, each signed by the one before
+    (`pinned` first): what a witness or bank that pinned an old key may trust now."""
+    chain, seen = [pinned], {pinned}
+    while True:
+        for note in notes:
+            try:
+                new = check_rotation(note, chain[-1])
+            except VerificationError:
+                continue
+            if new not in seen:
+                chain.append(new)
+                seen.add(new)
+                break
+        else:
+            return chain
 
 
 def witness_keys(document: Any) -> tuple[list[Verifier], WitnessPolicy | None]:

@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hub.log.note import COSIGNATURE_V1, Signer, Verifier
-from hub.log.verify import Head, VerificationError, check_consistency, open_head
+from hub.log.verify import (
+    Head,
+    VerificationError,
+    check_consistency,
+    follow_rotations,
+    open_head,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ class WitnessState:
     size: int = 0
     root: bytes = b""
     checkpoint: str = ""  # the cosigned note, as served
+    # Log keys it trusted before a rotation (they verify `checkpoint`, never a new one).
+    retired_keys: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """The state file's text."""
@@ -37,6 +45,7 @@ class WitnessState:
                 "size": self.size,
                 "root": base64.b64encode(self.root).decode(),
                 "checkpoint": self.checkpoint,
+                "retiredKeys": list(self.retired_keys),
             },
             indent=2,
         )
@@ -51,6 +60,7 @@ class WitnessState:
                 int(value["size"]),
                 base64.b64decode(value["root"], validate=True),
                 str(value["checkpoint"]),
+                tuple(str(k) for k in value.get("retiredKeys", [])),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a witness state file: {exc}") from exc
@@ -59,6 +69,23 @@ class WitnessState:
 def open_checkpoint(state: WitnessState, text: str | bytes) -> Head:
     """The served checkpoint, verified against the log key the witness pinned."""
     return open_head(text, [Verifier.parse(state.log_key)])
+
+
+def follow_rotation(state: WitnessState, rotations: list[str]) -> WitnessState:
+    """The state with its log key moved along rotation notes, each signed by the key before
+    (GET /log/keys); unchanged when none applies. The tree is still checked as ever: a new
+    key never excuses a checkpoint that does not extend the cosigned one."""
+    chain = follow_rotations(Verifier.parse(state.log_key), rotations)
+    if len(chain) == 1:
+        return state
+    retired = (*state.retired_keys, *(k.vkey for k in chain[:-1]))
+    return replace(state, log_key=chain[-1].vkey, retired_keys=retired)
+
+
+def _previous(state: WitnessState) -> Head:
+    """The cosigned checkpoint, signed by the key of its day."""
+    keys = [Verifier.parse(k) for k in (state.log_key, *state.retired_keys)]
+    return open_head(state.checkpoint, keys)
 
 
 def needs_proof(state: WitnessState, head: Head) -> bool:
@@ -78,11 +105,11 @@ def review(state: WitnessState, head: Head, proof: list[str] | None) -> WitnessS
     if needs_proof(state, head):
         if proof is None:
             raise VerificationError("a consistency proof is needed")
-        previous = open_checkpoint(state, state.checkpoint)
+        previous = _previous(state)
         if (previous.size, previous.root) != (state.size, state.root):
             raise VerificationError("the witness state is inconsistent with its checkpoint")
         check_consistency(previous, head, proof)
-    return WitnessState(state.log_key, head.size, head.root, _signed_part(head))
+    return replace(state, size=head.size, root=head.root, checkpoint=_signed_part(head))
 
 
 def _signed_part(head: Head) -> str:

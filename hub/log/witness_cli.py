@@ -93,7 +93,19 @@ async def witness_once(
         return Outcome(False, 0, f"no checkpoint: {served.status_code}"), state
     try:
         current = state or await _first_state(http, served.text, log_key)
-        head = witness.open_checkpoint(current, served.text)
+        try:
+            head = witness.open_checkpoint(current, served.text)
+        except verify.VerificationError:
+            # Perhaps the log rotated its key: follow the notes the pinned key signed.
+            document = (await http.get("/log/keys")).json()
+            listed = document.get("keys") if isinstance(document, dict) else None
+            rotations = [
+                k["rotation"]
+                for k in (listed if isinstance(listed, list) else [])
+                if isinstance(k, dict) and isinstance(k.get("rotation"), str)
+            ]
+            current = witness.follow_rotation(current, rotations)
+            head = witness.open_checkpoint(current, served.text)
         proof = None
         if witness.needs_proof(current, head):
             answer = await http.get(

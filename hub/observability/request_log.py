@@ -22,6 +22,10 @@ REQUEST_ID_HEADER = "x-request-id"
 # the endpoints: the endpoint that verifies the token stores the client id there.
 STATE_REQUEST_ID = "request_id"
 STATE_CLIENT_ID = "client_id"
+# (query, operationName) as the GraphQL endpoint parsed them from the body: the request log
+# reads them here instead of parsing the body a second time (a 500-record declareBatch is
+# ~340 kB of JSON, ~9 ms of stdlib parsing).
+STATE_GRAPHQL_DOCUMENT = "graphql_document"
 # Bodies up to this size are kept as they stream past and parsed once the response is
 # sent, for the operation name; larger ones (big declareBatch calls) are not parsed twice.
 MAX_PARSED_BODY = 1024 * 1024
@@ -76,10 +80,15 @@ class _BodyTap:
             return None
 
 
-def _graphql_operation(scope: Scope, tap: _BodyTap | None) -> operations.Operation | None:
+def _graphql_operation(
+    scope: Scope, tap: _BodyTap | None, state: dict[str, Any]
+) -> operations.Operation | None:
     """The operation asked for, or None when the request carries no readable document
     (GraphiQL page loads, bodies too large to parse twice)."""
-    if scope["method"] == "GET":
+    parsed = state.get(STATE_GRAPHQL_DOCUMENT)
+    if isinstance(parsed, tuple):
+        document, name = parsed
+    elif scope["method"] == "GET":
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         document = params.get("query", [None])[0]
         name = params.get("operationName", [None])[0]
@@ -141,7 +150,7 @@ class RequestLogMiddleware:
         finally:
             seconds = time.perf_counter() - started
             try:
-                operation = _graphql_operation(scope, tap) if is_graphql else None
+                operation = _graphql_operation(scope, tap, state) if is_graphql else None
                 self._finish(scope, state, status, seconds, operation)
             finally:
                 request_id_var.reset(token)

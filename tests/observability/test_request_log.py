@@ -106,6 +106,39 @@ async def test_graphql_request_log_names_the_operation_read_from_the_body(
     assert (line["operation_type"], line["operation_name"]) == ("query", "WhoAmI")
 
 
+async def test_the_request_log_does_not_parse_a_body_the_endpoint_parsed(
+    http: httpx.AsyncClient,
+    get_token: Token,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hub.observability import request_log
+
+    parsed: list[int] = []
+    original = request_log._BodyTap.json
+
+    def counting(self: Any) -> Any:
+        parsed.append(1)
+        return original(self)
+
+    monkeypatch.setattr(request_log._BodyTap, "json", counting)
+    token = await get_token(scopes="customs:read")
+    with caplog.at_level(logging.INFO, logger="hub.request"):
+        response = await http.post(
+            "/graphql",
+            json={"query": "query WhoAmI { me { clientId } }", "operationName": "WhoAmI"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        refused = await http.post(  # refused before anyone reads the body
+            "/graphql",
+            json={"query": "query Early { me { clientId } }", "operationName": "Early"},
+        )
+    assert response.status_code == 200 and refused.status_code == 401
+    first, second = _request_lines(caplog)
+    assert first["operation_name"] == "WhoAmI" and "operation_name" not in second
+    assert parsed == [1]  # the log looked at its own copy only for the refused request
+
+
 async def test_graphql_request_log_carries_the_client_id_the_endpoint_stored(
     http: httpx.AsyncClient, get_token: Token, caplog: pytest.LogCaptureFixture
 ) -> None:

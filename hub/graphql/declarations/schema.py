@@ -45,6 +45,11 @@ def _reads_all(principal: Principal) -> bool:
     return any(principal.has(s) for s in _READ_ALL)
 
 
+def may_read_every_declaration(principal: Principal) -> bool:
+    """Who may read every declaration (and so every log entry): customs and audit."""
+    return _reads_all(principal)
+
+
 def may_read_declaration(principal: Principal, declarant: str) -> bool:
     """Who may read a declaration (and its log proof): customs/audit, or its declarant."""
     return _reads_all(principal) or declarant == principal.enterprise_code
