@@ -74,4 +74,5 @@ def create_app(
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.graphql = graphql  # its `compiled` path can be switched off (tests, benchmarks)
     return app
