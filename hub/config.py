@@ -132,7 +132,7 @@ class Settings:
     # The compiled execution path of the trade graph's read queries (hub/graphql/compiled):
     # the same answers as strawberry (tests/compiled/test_differential.py), faster; off
     # runs every request through strawberry.
-    compiled_execution: bool = False
+    compiled_execution: bool = True
 
     @property
     def is_sqlite(self) -> bool:

@@ -28,12 +28,15 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.arguments import convert_arguments
 
+from hub.access.policy import Category, Grant
 from hub.config import Settings
 from hub.graphql.compiled.document import Prepared, PreparedDocuments, Selection, Unsupported
 from hub.graphql.compiled.plan import Kind, Planner, Step, _unwrap
 from hub.graphql.context import Context
 from hub.graphql.limits import NoIntrospection, QueryLimits, exceeds_token_limit, limits_rule
 
+# A grant allowing every field: plans under it fail only for what the walk cannot run.
+EVERYTHING = Grant(frozenset(Category), personal_in_clear=True)
 Pending = list[tuple[dict[str, Any], Step, Any]]
 
 
@@ -137,10 +140,22 @@ class CompiledExecution:
         assert resolver is not None and resolver.info_parameter is not None
         nullable, is_list, _, named = _unwrap(graphql_field.type)
         assert isinstance(named, GraphQLObjectType) and not is_list
+        try:
+            # Every field exists and has a resolver the walk can call (whatever the grant).
+            self.planner.check(root, named.name, EVERYTHING)
+        except Unsupported:
+            return None
         context = make_context()
         # Resolvers read only `info.context` (the trade graph's resolvers and loaders).
         info = SimpleNamespace(context=context)
         try:
+            viewer = await context.viewer()
+            if viewer.department and not viewer.consents and not viewer.enterprise:
+                # A department's grant is the same on every record: a forbidden field is
+                # known before any row is read.
+                uniform = viewer.grant_for_order(ebp_code="", ebc_code="", app_time="")
+                assert uniform is not None
+                self.planner.check(root, named.name, uniform)
             value = await resolver.wrapped_func(
                 None, **{resolver.info_parameter.name: info}, **kwargs
             )

@@ -164,6 +164,13 @@ class Planner:
             self._plans[key] = plan
         return plan
 
+    def check(self, selections: Selection, type_name: str, grant: Grant) -> None:
+        """Plans the whole tree under `grant` (raises Unsupported for what it cannot run),
+        before any row is read: a document that would fall back costs no statement."""
+        for step in self.plan(selections, type_name, grant).steps:
+            if step.child is not None and step.child_type is not None:
+                self.check(step.child, step.child_type, grant)
+
     def _build(self, selections: Selection, type_name: str, grant: Grant | None) -> Plan:
         graphql_type = self._schema._schema.type_map.get(type_name)
         if not isinstance(graphql_type, GraphQLObjectType):
