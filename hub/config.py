@@ -193,9 +193,7 @@ class Settings:
             external=external,
             signing_alg=alg,
             log_sql=_flag(env, "HUB_LOG_SQL", default=False),
-            compiled_execution=_flag(
-                env, "HUB_COMPILED_EXECUTION", default=cls.compiled_execution
-            ),
+            compiled_execution=_flag(env, "HUB_COMPILED_EXECUTION", default=cls.compiled_execution),
             require_https=_flag(env, "HUB_REQUIRE_HTTPS", default=hub_env == "production"),
             metrics_allow=_networks(
                 "HUB_METRICS_ALLOW", env.get("HUB_METRICS_ALLOW", DEFAULT_METRICS_ALLOW)

@@ -64,7 +64,7 @@ READERS = [
 
 
 def _alias(draw: st.DrawFn, name: str) -> str:
-    if name == "__typename" or not draw(st.integers(0, 5)) == 0:
+    if name == "__typename" or draw(st.integers(0, 5)) != 0:
         return name
     return f"{draw(st.sampled_from(['a', 'b', 'x1']))}: {name}"
 
@@ -239,7 +239,9 @@ async def _tokens(demo: Demo, app: Starlette, gql: Gql, seller: str) -> dict[str
             client = next(c for c in demo.summary.clients if role in c.roles)
             tokens[label] = await demo.token(enterprise=client.enterprise_code)
         elif scopes == "declare":
-            registered = await demo.register(name="stranger", scopes="declare", enterprise="3201990000")
+            registered = await demo.register(
+                name="stranger", scopes="declare", enterprise="3201990000"
+            )
             response = await demo.http.post(
                 "/oauth/token",
                 data={"grant_type": "client_credentials"},
@@ -251,8 +253,7 @@ async def _tokens(demo: Demo, app: Starlette, gql: Gql, seller: str) -> dict[str
     # The bank: a consent of one seller for one category (order) over 2024.
     bank = demo.client(scopes="finance:read")
     body = await gql(
-        "mutation($input: GrantConsentInput!) { grantConsent(input: $input) "
-        "{ errors { code } } }",
+        "mutation($input: GrantConsentInput!) { grantConsent(input: $input) { errors { code } } }",
         token=await demo.token(enterprise=seller),
         variables={
             "input": {
@@ -280,9 +281,7 @@ async def _data(app: Starlette) -> Data:
 
 
 async def _send(http: httpx.AsyncClient, token: str, body: dict[str, Any]) -> tuple[int, bytes]:
-    response = await http.post(
-        "/graphql", json=body, headers={"Authorization": f"Bearer {token}"}
-    )
+    response = await http.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
     return response.status_code, response.content
 
 
@@ -307,7 +306,9 @@ async def _differential(
             off_events = recorder.events[before:]
             where = f"{label}: {json.dumps(example)}"
             assert on[0] == off[0], where
-            assert on[1] == off[1], f"{where}\ncompiled: {on[1][:600]!r}\nstrawberry: {off[1][:600]!r}"
+            assert on[1] == off[1], (
+                f"{where}\ncompiled: {on[1][:600]!r}\nstrawberry: {off[1][:600]!r}"
+            )
             assert on_events == off_events, where
             compared += 1
     check(recorder, compared)
@@ -316,7 +317,6 @@ async def _differential(
 def _most_compiled(recorder: Recorder, compared: int) -> None:
     # Departments and the bank are the compiled path's target; forbidden fields, refused
     # arguments and unsupported fields fall back. It must answer a good share itself.
-    print("compiled", recorder.compiled, "of", compared)
     assert recorder.compiled >= compared // 5, (recorder.compiled, compared)
 
 

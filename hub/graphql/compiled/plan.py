@@ -182,8 +182,17 @@ class Planner:
                 raise Unsupported("arguments below the root")
             if selection.name == "__typename":
                 steps.append(
-                    Step(selection.key, Kind.TYPENAME, lambda _s, n=type_name: n, False, False,
-                         False, None, None, None)
+                    Step(
+                        selection.key,
+                        Kind.TYPENAME,
+                        lambda _s, n=type_name: n,
+                        False,
+                        False,
+                        False,
+                        None,
+                        None,
+                        None,
+                    )
                 )
                 continue
             field = fields.get(selection.name)
@@ -222,12 +231,26 @@ class Planner:
                 raise Unsupported("async list")
             kind = Kind.ASYNC_OBJECT if is_async else Kind.OBJECT
             return Step(
-                selection.key, kind, get, nullable, is_list, item_nullable, None, selection,
+                selection.key,
+                kind,
+                get,
+                nullable,
+                is_list,
+                item_nullable,
+                None,
+                selection,
                 named.name,
             )
         if is_async or selection.children is not None:
             raise Unsupported("async leaf")
         return Step(
-            selection.key, Kind.LEAF, get, nullable, is_list, item_nullable,
-            _leaf_serializer(named), None, None,
+            selection.key,
+            Kind.LEAF,
+            get,
+            nullable,
+            is_list,
+            item_nullable,
+            _leaf_serializer(named),
+            None,
+            None,
         )
