@@ -179,7 +179,10 @@ class CompiledExecution:
         for step in plan.steps:
             kind = step.kind
             if kind is Kind.LEAF:
-                out[step.key] = _leaf(step, step.get(source))
+                value = step.get(source)
+                out[step.key] = (
+                    value if value is not None and type(value) is step.same else _leaf(step, value)
+                )
             elif kind is Kind.OBJECT:
                 out[step.key] = self._objects(step, step.get(source), pending)
             elif kind is Kind.ASYNC_OBJECT:

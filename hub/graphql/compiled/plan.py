@@ -17,12 +17,14 @@ from enum import Enum
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    GraphQLString,
 )
 from strawberry.federation import Schema
 from strawberry.types.field import StrawberryField
@@ -61,6 +63,9 @@ class Step:
     serialize: Callable[[Any], Any] | None  # leaves
     child: Selection | None  # objects
     child_type: str | None
+    # A value of exactly this type is its own serialisation (String: a str, Boolean: a
+    # bool, as graphql-core's serialisers return them), so the walk skips the call.
+    same: type | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,14 @@ def _unwrap(type_: GraphQLOutputType) -> tuple[bool, bool, bool, Any]:
             raise Unsupported("lists of lists")
         return nullable, True, item_nullable, item
     return nullable, False, True, inner
+
+
+def _same(named: Any) -> type | None:
+    if named is GraphQLString:
+        return str
+    if named is GraphQLBoolean:
+        return bool
+    return None
 
 
 def _leaf_serializer(named: Any) -> Callable[[Any], Any]:
@@ -253,4 +266,5 @@ class Planner:
             _leaf_serializer(named),
             None,
             None,
+            None if is_list else _same(named),
         )
