@@ -546,7 +546,7 @@ class GraphQLEndpoint:
                 )
                 if outcome is not None:
                     context = outcome.context
-                    compiled = ExecutionResult(data=outcome.data, errors=None)
+                    compiled = ExecutionResult(data=outcome.data, errors=outcome.errors or None)
             try:
                 if compiled is not None:
                     result = await self._audited(context, params, started, compiled)
@@ -560,7 +560,7 @@ class GraphQLEndpoint:
                 codes = sorted({str((e.extensions or {}).get("code", "")) for e in result.errors})
                 span.set_attribute("graphql.error.codes", codes)
         status = _status_of(result, media_type)
-        if compiled is not None and result is compiled:
+        if compiled is not None and result is compiled and not compiled.errors:
             # The compiled path's data is plain values: orjson writes the same bytes.
             body = orjson.dumps({"data": compiled.data})
             response = Response(

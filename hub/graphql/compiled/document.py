@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from graphql import (
     DocumentNode,
     FieldNode,
+    GraphQLError,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     get_operation_ast,
+    parse,
 )
-
-from hub.graphql.documents import parse_document
 
 # The root fields the compiled path runs (Query field names).
 ROOT_FIELDS = frozenset({"orders", "order"})
@@ -44,6 +44,8 @@ class Selection:
     # A process-unique number: plans are cached by it (selections live as long as their
     # prepared document, which is cached for good).
     id: int
+    # Every node with this key: an error on the field names each one's location.
+    nodes: tuple[FieldNode, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,13 +73,17 @@ def merge(selection_sets: Iterable[SelectionSetNode]) -> tuple[Selection, ...]:
     for key, nodes in grouped.items():
         sets = [n.selection_set for n in nodes if n.selection_set is not None]
         children = merge(sets) if sets else None
-        merged.append(Selection(key, nodes[0].name.value, nodes[0], children, next(_ids)))
+        merged.append(
+            Selection(key, nodes[0].name.value, nodes[0], children, next(_ids), tuple(nodes))
+        )
     return tuple(merged)
 
 
 def _prepare(query: str, operation_name: str | None) -> Prepared | None:
-    document = parse_document(query)
-    if document is None:
+    try:
+        # With locations (unlike the shared parser cache): errors name them.
+        document = parse(query)
+    except GraphQLError:
         return None
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.QUERY:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -34,18 +34,38 @@ from hub.graphql.compiled.document import Prepared, PreparedDocuments, Selection
 from hub.graphql.compiled.plan import Kind, Planner, Step, _unwrap
 from hub.graphql.context import Context
 from hub.graphql.limits import NoIntrospection, QueryLimits, exceeds_token_limit, limits_rule
+from hub.graphql.trade.fields import CategoryForbidden
 
 # A grant allowing every field: plans under it fail only for what the walk cannot run.
 EVERYTHING = Grant(frozenset(Category), personal_in_clear=True)
-Pending = list[tuple[dict[str, Any], Step, Any]]
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Walk:
+    """What a walk collects besides the data: async fields to resolve, errors."""
+
+    pending: list[tuple[dict[str, Any], Step, Any, Path]] = field(default_factory=list)
+    errors: list[GraphQLError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A compiled answer: the response's data and the context that produced it."""
+    """A compiled answer: the response's data, its FORBIDDEN errors, and the context that
+    produced them."""
 
     context: Context
     data: dict[str, Any]
+    errors: list[GraphQLError]
+
+
+def _forbidden(step: Step, path: Path) -> GraphQLError:
+    """The error graphql-core makes of the guard's CategoryForbidden at this field."""
+    assert step.refusal is not None
+    refusal = CategoryForbidden(step.refusal)
+    return GraphQLError(
+        str(refusal), nodes=list(step.nodes), path=list(path), original_error=refusal
+    )
 
 
 def _leaf(step: Step, value: Any) -> Any:
@@ -125,18 +145,18 @@ class CompiledExecution:
         query_type = schema.query_type
         assert query_type is not None
         graphql_field = query_type.fields[root.name]
-        field = self.planner.strawberry_fields(query_type.name)[root.name]
+        root_field = self.planner.strawberry_fields(query_type.name)[root.name]
         try:
             raw = get_argument_values(graphql_field, root.node, coerced)
         except GraphQLError:
             return None
         kwargs = convert_arguments(
             raw,
-            field.arguments,
+            root_field.arguments,
             scalar_registry=self.schema.schema_converter.scalar_registry,
             config=self.schema.config,
         )
-        resolver = field.base_resolver
+        resolver = root_field.base_resolver
         assert resolver is not None and resolver.info_parameter is not None
         nullable, is_list, _, named = _unwrap(graphql_field.type)
         assert isinstance(named, GraphQLObjectType) and not is_list
@@ -162,18 +182,20 @@ class CompiledExecution:
             if value is None:
                 if not nullable:
                     raise Unsupported("null root")
-                return Outcome(context=context, data={root.key: None})
-            pending: Pending = []
-            data = {root.key: self._object(root, named.name, value, pending)}
-            await self._resolve_pending(pending, info)
+                return Outcome(context=context, data={root.key: None}, errors=[])
+            walk = Walk()
+            data = {root.key: self._object(root, named.name, value, (root.key,), walk)}
+            await self._resolve_pending(walk, info)
         except Exception:
             # A refused argument, a forbidden field, a database error: strawberry answers,
             # on a fresh context (this one's access record is discarded unread).
             await context.close()
             return None
-        return Outcome(context=context, data=data)
+        return Outcome(context=context, data=data, errors=walk.errors)
 
-    def _object(self, selection: Selection, type_name: str, source: Any, pending: Pending) -> Any:
+    def _object(
+        self, selection: Selection, type_name: str, source: Any, path: Path, walk: Walk
+    ) -> Any:
         plan = self.planner.plan(selection, type_name, getattr(source, "grant", None))
         out: dict[str, Any] = {}
         for step in plan.steps:
@@ -184,40 +206,54 @@ class CompiledExecution:
                     value if value is not None and type(value) is step.same else _leaf(step, value)
                 )
             elif kind is Kind.OBJECT:
-                out[step.key] = self._objects(step, step.get(source), pending)
-            elif kind is Kind.ASYNC_OBJECT:
+                out[step.key] = self._objects(step, step.get(source), (*path, step.key), walk)
+            elif kind is Kind.ASYNC_OBJECT or kind is Kind.ASYNC_FORBIDDEN:
                 out[step.key] = None  # keeps the key's place; filled in below
-                pending.append((out, step, source))
+                walk.pending.append((out, step, source, (*path, step.key)))
+            elif kind is Kind.FORBIDDEN:
+                out[step.key] = None
+                walk.errors.append(_forbidden(step, (*path, step.key)))
             else:
                 out[step.key] = step.get(source)
         return out
 
-    def _objects(self, step: Step, value: Any, pending: Pending) -> Any:
+    def _objects(self, step: Step, value: Any, path: Path, walk: Walk) -> Any:
         if value is None:
             if not step.nullable:
                 raise Unsupported("null in a non-null field")
             return None
         assert step.child is not None and step.child_type is not None
         if not step.is_list:
-            return self._object(step.child, step.child_type, value, pending)
+            return self._object(step.child, step.child_type, value, path, walk)
         completed = []
-        for item in _items(value):
+        for index, item in enumerate(_items(value)):
             if item is None:
                 if not step.item_nullable:
                     raise Unsupported("null in a non-null list item")
                 completed.append(None)
             else:
-                completed.append(self._object(step.child, step.child_type, item, pending))
+                completed.append(
+                    self._object(step.child, step.child_type, item, (*path, index), walk)
+                )
         return completed
 
-    async def _resolve_pending(self, pending: Pending, info: Any) -> None:
+    async def _resolve_pending(self, walk: Walk, info: Any) -> None:
         """Runs the linked documents' resolvers together, so that their loaders batch
-        (one statement per kind), and fills in their values."""
+        (one statement per kind), and fills in their values. As in graphql-core, these
+        run after every synchronous field, in the order the walk met them: a forbidden
+        one's error is written at its place in that order."""
+        pending, walk.pending = walk.pending, []
         if not pending:
             return
-        values = await asyncio.gather(*(step.get(source, info) for _, step, source in pending))
-        nested: Pending = []
-        for (out, step, _), value in zip(pending, values, strict=True):
-            out[step.key] = self._objects(step, value, nested)
-        if nested:
+        calls = []
+        for _, step, source, path in pending:
+            if step.kind is Kind.ASYNC_FORBIDDEN:
+                walk.errors.append(_forbidden(step, path))
+            else:
+                calls.append(step.get(source, info))
+        values = iter(await asyncio.gather(*calls))
+        for out, step, _, path in pending:
+            if step.kind is Kind.ASYNC_OBJECT:
+                out[step.key] = self._objects(step, next(values), path, walk)
+        if walk.pending:
             raise Unsupported("async fields below async fields")

@@ -29,7 +29,7 @@ from graphql import (
 from strawberry.federation import Schema
 from strawberry.types.field import StrawberryField
 
-from hub.access.policy import Grant
+from hub.access.policy import Category, Grant
 from hub.graphql.compiled.document import Selection, Unsupported
 from hub.graphql.trade.fields import CategoryGuard
 
@@ -48,6 +48,8 @@ class Kind(Enum):
     OBJECT = "object"  # an object (or a list of them), planned in turn
     ASYNC_OBJECT = "async"  # an object its async resolver loads (see ASYNC_FIELDS)
     TYPENAME = "typename"
+    FORBIDDEN = "forbidden"  # null and a FORBIDDEN error, where strawberry writes it
+    ASYNC_FORBIDDEN = "async forbidden"  # the same for an async field: after the sync ones
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class Step:
     # A value of exactly this type is its own serialisation (String: a str, Boolean: a
     # bool, as graphql-core's serialisers return them), so the walk skips the call.
     same: type | None = None
+    # FORBIDDEN steps: the exception strawberry's guard raises, and the field's nodes.
+    refusal: Category | None = None
+    nodes: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -229,8 +234,22 @@ class Planner:
             if grant is None:
                 raise Unsupported("a guarded field on a node without a grant")
             if not guard.allows(grant):
-                # strawberry writes the FORBIDDEN error, in its own order among the others.
-                raise Unsupported("forbidden field")
+                if not isinstance(type_, GraphQLNonNull):
+                    # strawberry's guard raises before the resolver runs: null, an error.
+                    return Step(
+                        selection.key,
+                        Kind.ASYNC_FORBIDDEN if is_async else Kind.FORBIDDEN,
+                        get,
+                        True,
+                        False,
+                        True,
+                        None,
+                        None,
+                        None,
+                        refusal=guard.category,
+                        nodes=selection.nodes,
+                    )
+                raise Unsupported("forbidden non-null field")
             if guard.masks(grant):
                 if is_async:
                     raise Unsupported("masked async field")
