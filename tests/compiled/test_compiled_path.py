@@ -103,3 +103,29 @@ async def test_a_body_orjson_refuses_is_read_as_the_standard_library_reads_it(
 async def test_start_up_objects_are_frozen_while_the_app_runs(app: Starlette) -> None:
     assert gc.get_threshold()[0] == garbage.YOUNG_THRESHOLD
     assert gc.get_freeze_count() > 0
+
+
+async def test_forbidden_errors_come_in_the_order_strawberry_writes_them(
+    demo: Demo, app: Starlette
+) -> None:
+    recorder = Recorder(app)
+    endpoint = app.state.graphql
+    carrier = next(c for c in demo.summary.clients if "logistics" in c.roles)
+    tokens = [
+        await demo.token(scopes="market:read"),
+        await demo.token(scopes="tax:read"),
+        await demo.token(enterprise=carrier.enterprise_code),
+    ]
+    query = DEPARTMENT.replace("first: 10", "first: 40").replace(
+        "waybill { logisticsNo }", "waybill { logisticsNo consignee consigneeTelephone }"
+    )
+    for token in tokens:
+        answers = []
+        for compiled in (recorder.path, None):
+            endpoint.compiled = compiled
+            response = await demo.http.post(
+                "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
+            )
+            answers.append(response.content)
+        assert answers[0] == answers[1]
+    assert recorder.refusing >= 2

@@ -252,8 +252,16 @@ class CompiledExecution:
             else:
                 calls.append(step.get(source, info))
         values = iter(await asyncio.gather(*calls))
+        refusing: set[str] = set()
         for out, step, _, path in pending:
             if step.kind is Kind.ASYNC_OBJECT:
+                before = len(walk.errors)
                 out[step.key] = self._objects(step, next(values), path, walk)
+                if len(walk.errors) > before:
+                    refusing.add(step.key)
+        if len(refusing) > 1:
+            # Errors inside documents of two kinds: graphql-core writes them in the order
+            # its loaders resolve, which this walk does not promise to follow.
+            raise Unsupported("forbidden fields inside two kinds of linked documents")
         if walk.pending:
             raise Unsupported("async fields below async fields")
