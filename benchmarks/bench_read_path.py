@@ -125,11 +125,17 @@ def handwritten_app(session_factory: Any) -> Starlette:
             keys = [(r.ebp_code, r.order_no) for r in page]
             links: dict[Any, dict[tuple[str, str], Any]] = {}
             if nested and keys:
+                platforms = sorted({k[0] for k in keys})
                 numbers = [k[1] for k in keys]
                 for model in (p, w, i):
+                    # Both key columns, so that the (ebp_code, order_no) index serves it.
                     found = await session.execute(
                         select(model)
-                        .where(model.order_no.in_(numbers), model.status == "ACTIVE")
+                        .where(
+                            model.ebp_code.in_(platforms),
+                            model.order_no.in_(numbers),
+                            model.status == "ACTIVE",
+                        )
                         .order_by(model.id)
                     )
                     links[model] = _by_order(found.scalars())
