@@ -10,10 +10,11 @@ the access events come from the very functions strawberry's resolvers call (the 
 resolvers and loaders of `hub.graphql.trade`), so both paths read the same SQL and
 record the same events.
 
-Anything else falls back to strawberry unchanged: a document outside the subset, one
-that does not validate, variables that do not coerce, a root argument the resolver
-refuses, a field the caller's grant forbids (its FORBIDDEN error and its position
-among the errors are strawberry's to write), a database error. A fallback is decided
+A field the caller's grant forbids is null with graphql-core's FORBIDDEN error, in
+graphql-core's order. Anything else falls back to strawberry unchanged: a document
+outside the subset, one that does not validate, variables that do not coerce, a root
+argument the resolver refuses, forbidden fields inside two kinds of linked documents, a
+database error. A fallback is decided
 before the response leaves the process, and the compiled attempt's access record is
 discarded with its context, so nothing is recorded twice.
 """

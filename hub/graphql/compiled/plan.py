@@ -1,9 +1,9 @@
 """Plans: for a selection on a type under one grant shape, what each response key is.
 
 The category check and the mask of every `guarded` field are decided here, once per
-(selection, type, grant shape), not per field per row. A field the grant forbids makes
-the query fall back to strawberry (`Unsupported`): strawberry writes its FORBIDDEN error,
-and where it stands among the other errors, itself. Values come from the types' own
+(selection, type, grant shape), not per field per row. A field the grant forbids is a
+FORBIDDEN step: null and the error strawberry's guard would raise there. Values come from
+the types' own
 resolvers (`hub.graphql.trade.types`) and are serialised by the schema's own scalar and
 enum types, so the two paths cannot disagree on a value.
 """
