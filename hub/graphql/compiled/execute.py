@@ -130,6 +130,25 @@ class CompiledExecution:
         make_context: Callable[[], Context],
     ) -> Outcome | None:
         """The compiled answer, or None when strawberry must answer instead."""
+        try:
+            return await self._run(
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                make_context=make_context,
+            )
+        except Exception:
+            # Whatever went wrong here, strawberry meets it too and answers it its way.
+            return None
+
+    async def _run(
+        self,
+        *,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        make_context: Callable[[], Context],
+    ) -> Outcome | None:
         prepared = self.documents.get(query, operation_name)
         if prepared is None:
             return None
