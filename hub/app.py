@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from hub import health
+from hub import garbage, health
 from hub.auth import routes as auth_routes
 from hub.config import Settings
 from hub.graphql.endpoint import GraphQLEndpoint
@@ -43,9 +43,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
+        # Start-up objects (schema, mappers, standards) are never walked by the collector.
+        thresholds = garbage.freeze_startup()
         try:
             yield
         finally:
+            garbage.thaw(thresholds)
             await runtime.stop()
 
     routes = [
@@ -74,4 +77,5 @@ def create_app(
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.graphql = graphql  # its `compiled` path can be switched off (tests, benchmarks)
     return app

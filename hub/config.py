@@ -129,6 +129,10 @@ class Settings:
     webhook_timeout_seconds: int = 10
     webhook_interval_ms: int = 200
     webhook_dispatcher: bool = True
+    # The compiled execution path of the trade graph's read queries (hub/graphql/compiled):
+    # the same answers as strawberry (tests/compiled/test_differential.py), faster; off
+    # runs every request through strawberry.
+    compiled_execution: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -189,6 +193,7 @@ class Settings:
             external=external,
             signing_alg=alg,
             log_sql=_flag(env, "HUB_LOG_SQL", default=False),
+            compiled_execution=_flag(env, "HUB_COMPILED_EXECUTION", default=cls.compiled_execution),
             require_https=_flag(env, "HUB_REQUIRE_HTTPS", default=hub_env == "production"),
             metrics_allow=_networks(
                 "HUB_METRICS_ALLOW", env.get("HUB_METRICS_ALLOW", DEFAULT_METRICS_ALLOW)

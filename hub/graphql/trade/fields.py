@@ -32,16 +32,28 @@ class CategoryGuard(FieldExtension):
         # The property's name: personal fields are granted one by one (authority table).
         self.field = source.rsplit("/", 1)[-1] if source else None
 
+    def allows(self, grant: Grant) -> bool:
+        """True when the field resolves under `grant` (the compiled path plans with it)."""
+        return grant.allows(self.category, field=self.field)
+
+    def masks(self, grant: Grant) -> bool:
+        """True when the field's value is masked under `grant`."""
+        return self.category is Category.PERSONAL and not grant.personal_in_clear
+
+    def finish(self, grant: Grant, value: Any) -> Any:
+        """The value as the caller sees it under `grant`: masked where `masks` says so."""
+        if self.masks(grant):
+            return mask_personal(value, address=self.address)
+        return value
+
     def _check(self, source: Any) -> Grant:
         grant: Grant = source.grant
-        if not grant.allows(self.category, field=self.field):
+        if not self.allows(grant):
             raise CategoryForbidden(self.category)
         return grant
 
     def _finish(self, grant: Grant, value: Any) -> Any:
-        if self.category is Category.PERSONAL and not grant.personal_in_clear:
-            return mask_personal(value, address=self.address)
-        return value
+        return self.finish(grant, value)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         grant = self._check(source)
