@@ -51,9 +51,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("inventories") as batch:
         batch.add_column(sa.Column("cop_no", sa.String(30), nullable=True))
-        batch.alter_column(
-            "customs_status_time", type_=sa.String(17), existing_type=sa.String(14)
-        )
+        batch.alter_column("customs_status_time", type_=sa.String(17), existing_type=sa.String(14))
         batch.create_index("ix_inventories_cop", ["agent_code", "cop_no"])
     with op.batch_alter_table("customs_status_events") as batch:
         batch.add_column(sa.Column("agent_code", sa.String(18), nullable=True))
@@ -70,9 +68,7 @@ def downgrade() -> None:
         batch.drop_column("agent_code")
     with op.batch_alter_table("inventories") as batch:
         batch.drop_index("ix_inventories_cop")
-        batch.alter_column(
-            "customs_status_time", type_=sa.String(14), existing_type=sa.String(17)
-        )
+        batch.alter_column("customs_status_time", type_=sa.String(14), existing_type=sa.String(17))
         batch.drop_column("cop_no")
     op.drop_index("ix_customs_message_records_message_id", "customs_message_records")
     op.drop_table("customs_message_records")

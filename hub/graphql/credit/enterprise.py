@@ -1,0 +1,47 @@
+"""`Enterprise.credit`: the hub's evaluation beside every department's rating (CREDIT)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub.access.policy import Category, Department, Grant
+from hub.credit import ratings as rating_service
+from hub.credit.scales import SCALES
+from hub.graphql.context import Info
+from hub.graphql.credit.types import Rating
+from hub.graphql.trade.fields import guarded
+from hub.trade import models
+
+
+@strawberry.type(
+    description="An enterprise's credit: the hub's evaluation, the departments' ratings side "
+    "by side, and what the enterprise declares about itself (only a declaration)."
+)
+class EnterpriseCredit:
+    grant: strawberry.Private[Grant]
+    row: strawberry.Private[models.Enterprise]
+
+    @guarded(
+        source="cbec.enterprise:/creditClass",
+        description="The class the enterprise declares about itself: never the hub's class.",
+    )
+    def declared_class(self) -> str | None:
+        return self.row.credit_class
+
+    @guarded(
+        Category.CREDIT,
+        description="Every department's ratings, newest first, each naming its department.",
+    )
+    async def ratings(self, info: Info) -> list[Rating]:
+        rows = await rating_service.of_enterprise(
+            session=info.context.read_session, enterprise_code=self.row.code
+        )
+        info.context.audit.touch(
+            enterprises=(self.row.code,),
+            records=[f"credit.rating:{r.id}" for r in rows],
+            consent_id=self.grant.consent_id,
+        )
+        return [
+            Rating.from_row(r, dishonest=r.value in SCALES[Department(r.department)].dishonest)
+            for r in rows
+        ]
