@@ -19,6 +19,7 @@ from hub.config import Settings, SettingsError
 from hub.events import cli as events_cli
 from hub.exports import cli as exports_cli
 from hub.log import cli as log_cli
+from hub.risk import cli as risk_cli
 
 
 class CommandError(Exception):
@@ -929,6 +930,7 @@ def build_parser() -> argparse.ArgumentParser:
     log_cli.add_parser(sub)
     events_cli.add_parser(sub)
     exports_cli.add_parser(sub)
+    risk_cli.add_parser(sub)
 
     limits = sub.add_parser("limits", help="retail annual-limit totals").add_subparsers(
         dest="limits", required=True

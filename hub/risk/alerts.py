@@ -77,22 +77,28 @@ class Hit:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-async def raise_hits(
-    *, session: AsyncSession, hits: Sequence[Hit], now: datetime
-) -> list[RiskAlert]:
-    """Stores the hits not raised before as OPEN alerts; returns the new ones."""
+async def new_hits(session: AsyncSession, hits: Sequence[Hit]) -> dict[str, Hit]:
+    """The hits not raised before, by dedupe key."""
     unique = {h.dedupe_key: h for h in hits}
     if not unique:
-        return []
+        return {}
     known = set(
         await session.scalars(
             select(RiskAlert.dedupe_key).where(RiskAlert.dedupe_key.in_(list(unique)))
         )
     )
+    return {k: h for k, h in unique.items() if k not in known}
+
+
+async def raise_hits(
+    *, session: AsyncSession, hits: Sequence[Hit], now: datetime
+) -> list[RiskAlert]:
+    """Stores the hits not raised before as OPEN alerts; returns the new ones."""
+    unique = await new_hits(session, hits)
+    if not unique:
+        return []
     created = []
     for key, hit in unique.items():
-        if key in known:
-            continue
         alert = RiskAlert(
             rule_id=hit.rule_id,
             rule_version=hit.rule_version,
