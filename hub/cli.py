@@ -16,6 +16,7 @@ from typing import Any
 
 from hub import migrate
 from hub.config import Settings, SettingsError
+from hub.credit import cli as credit_cli
 from hub.events import cli as events_cli
 from hub.exports import cli as exports_cli
 from hub.log import cli as log_cli
@@ -931,6 +932,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_cli.add_parser(sub)
     exports_cli.add_parser(sub)
     risk_cli.add_parser(sub)
+    credit_cli.add_parser(sub)
 
     limits = sub.add_parser("limits", help="retail annual-limit totals").add_subparsers(
         dest="limits", required=True

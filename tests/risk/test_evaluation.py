@@ -203,3 +203,21 @@ def test_hub_risk_cli_drafts_publishes_and_runs(tmp_path: Path) -> None:
     assert "rule set 1.0.0: 0 hits" in run.stdout
     listed = _hub("risk", "list", database_url=url, cwd=tmp_path).stdout
     assert listed.split() == ["1.0.0", "PUBLISHED"]
+
+
+async def test_an_inventory_changed_after_release_raises_an_alert(
+    app: Starlette, hub_actors: Actors, retail_hub: RetailHub
+) -> None:
+    await _publish(app)
+    docs = retail_order("REL-1", 300, app_time="20250610090000")
+    await retail_hub.order_with_inventory(docs, as_=PLATFORM)
+    await retail_hub.receipt(docs, 800, "20250610120000", as_=docs["inventory"]["agentCode"])
+    assert [a.rule_id for a in await _alerts(app)] == []
+
+    changed = docs["inventory"] | {"appType": "2", "grossWeight": "9.9"}
+    await retail_hub.declare("cbec.inventory", changed, as_=changed["agentCode"])
+
+    [alert] = [a for a in await _alerts(app) if a.rule_id == "changed-after-release"]
+    assert alert.enterprise_code == docs["order"]["ebcCode"]
+    assert len(alert.evidence) == 2
+    assert all(ref.startswith("declaration:") for ref in alert.evidence)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from hub.access.policy import Category, Department, Grant
+from hub.credit import evaluation as credit_evaluation
 from hub.credit import ratings as rating_service
 from hub.credit.scales import SCALES
 from hub.graphql.context import Info
-from hub.graphql.credit.types import Rating
+from hub.graphql.credit.types import CreditEvaluation, CreditFactor, Rating
 from hub.graphql.trade.fields import guarded
 from hub.trade import models
 
@@ -27,6 +28,40 @@ class EnterpriseCredit:
     )
     def declared_class(self) -> str | None:
         return self.row.credit_class
+
+    @guarded(
+        Category.CREDIT,
+        description="The hub's evaluation: class, score, the model version, and each factor "
+        "with its value, weight, contribution and evidence.",
+    )
+    async def evaluation(self, info: Info) -> CreditEvaluation:
+        viewer = await info.context.viewer()
+        session = info.context.read_session
+        found = await credit_evaluation.evaluate(session=session, codes=[self.row.code])
+        result = found[self.row.code]
+        readable = viewer.listable(self.row.code)
+        info.context.audit.touch(
+            enterprises=(self.row.code,),
+            records=(f"credit.evaluation:{self.row.code}@{result.model_version}",),
+            consent_id=self.grant.consent_id,
+        )
+        return CreditEvaluation(
+            credit_class=result.credit_class,
+            score=result.score,
+            model=result.model_version,
+            factors=[
+                CreditFactor(
+                    code=p.factor.code,
+                    value=p.factor.value,
+                    weight=p.weight,
+                    contribution=p.contribution,
+                    detail=p.factor.detail,
+                    evidence=list(p.factor.evidence) if p.factor.category in readable else None,
+                    evidence_category=p.factor.category.value,
+                )
+                for p in result.contributions
+            ],
+        )
 
     @guarded(
         Category.CREDIT,

@@ -9,6 +9,7 @@ import strawberry
 from hub.access.policy import Department
 from hub.credit.errors import CreditErrorCode, CreditRefused
 from hub.credit.models import CreditRating
+from hub.graphql.scalars import Decimal
 from hub.risk.alerts import AlertStatus, Outcome, Severity
 from hub.risk.models import AlertStep as AlertStepRow
 from hub.risk.models import RiskAlert
@@ -152,3 +153,27 @@ class Alert:
             raised_at=row.raised_at,
             steps=[AlertStep.from_row(s, with_actor=with_actor) for s in steps],
         )
+
+
+@strawberry.type(description="One factor of a credit evaluation: how the hub got it.")
+class CreditFactor:
+    code: str
+    value: Decimal = strawberry.field(description="0 (worst) to 1 (best).")
+    weight: Decimal = strawberry.field(description="The scoring model's weight.")
+    contribution: Decimal = strawberry.field(
+        description="value × weight, rounded to 0.01: the contributions add up to the score."
+    )
+    detail: str = strawberry.field(description="The value in plain words.")
+    evidence: list[str] | None = strawberry.field(
+        description="The records behind the value (`standard:recordKey`, at most 20); null "
+        "when you may not read their category for this enterprise."
+    )
+    evidence_category: str = strawberry.field(description="The data category of the evidence.")
+
+
+@strawberry.type(description="The hub's credit evaluation of an enterprise under one model.")
+class CreditEvaluation:
+    credit_class: str = strawberry.field(name="class", description="The hub's class.")
+    score: Decimal = strawberry.field(description="The sum of the factors' contributions.")
+    model: str = strawberry.field(description="The scoring model version it came from.")
+    factors: list[CreditFactor]
