@@ -165,13 +165,17 @@ class CreditRights:
     records_rating: bool
     # It acknowledges and disposes the alerts raised for these departments.
     disposes: frozenset[Department]
+    # It reads the differentiated supervision of an enterprise (inspection sampling rate).
+    sees_supervision: bool = False
 
 
 # The credit part of the policy matrix: one row per department scope. Enterprises never
 # record or dispose; they (and banks under a consent naming CREDIT) read ratings, and of
 # alerts about themselves only those disposed as confirmed (hub/risk/access.py).
 CREDIT_RIGHTS: dict[Scope, CreditRights] = {
-    Scope.CUSTOMS_READ: CreditRights(Department.CUSTOMS, True, frozenset({Department.CUSTOMS})),
+    Scope.CUSTOMS_READ: CreditRights(
+        Department.CUSTOMS, True, frozenset({Department.CUSTOMS}), sees_supervision=True
+    ),
     Scope.TAX_READ: CreditRights(Department.TAX, True, frozenset({Department.TAX})),
     Scope.FOREX_READ: CreditRights(Department.FOREX, True, frozenset({Department.FOREX})),
     Scope.MARKET_READ: CreditRights(Department.MARKET, True, frozenset({Department.MARKET})),

@@ -4,7 +4,7 @@ published."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +42,31 @@ SHIPPED_MODEL: dict[str, Any] = {
         {"class": "C", "min": 60},
         {"class": "D", "min": 0},
     ],
+    # Differentiated supervision: per class, the suggested inspection sampling rate shown
+    # to customs, and the least severe rule hit raised as an alert.
+    "supervision": {
+        "A": {"inspectionRate": 0.01, "alertsFrom": "MEDIUM"},
+        "B": {"inspectionRate": 0.05, "alertsFrom": "LOW"},
+        "C": {"inspectionRate": 0.2, "alertsFrom": "LOW"},
+        "D": {"inspectionRate": 0.5, "alertsFrom": "LOW"},
+    },
 }
+SEVERITY_ORDER = ("LOW", "MEDIUM", "HIGH")
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """How a class is supervised: sampling rate for inspection, and the alert threshold."""
+
+    inspection_rate: Decimal
+    alerts_from: str  # LOW, MEDIUM or HIGH
+
+    def raises(self, severity: str) -> bool:
+        """True when a hit of this severity becomes an alert for this class."""
+        return SEVERITY_ORDER.index(severity) >= SEVERITY_ORDER.index(self.alerts_from)
+
+
+DEFAULT_TREATMENT = Treatment(Decimal("0.05"), "LOW")
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,11 @@ class ScoringModel:
     version: str
     weights: dict[str, Decimal]
     classes: tuple[tuple[str, Decimal], ...]
+    supervision: dict[str, Treatment] = field(default_factory=dict)
+
+    def treatment(self, credit_class: str) -> Treatment:
+        """The class's treatment (every alert, a 5 % sampling rate when the model names none)."""
+        return self.supervision.get(credit_class, DEFAULT_TREATMENT)
 
     def class_of(self, score: Decimal) -> str:
         """The first class whose minimum the score reaches (the last one otherwise)."""
@@ -89,6 +118,16 @@ def problems(body: dict[str, Any]) -> list[str]:
             found.append("each class has a `class` name and a numeric `min`")
         elif minima != sorted(minima, reverse=True) or minima[-1] != 0:
             found.append("class minima descend, best class first, and the last is 0")
+    supervision = body.get("supervision", {})
+    if not isinstance(supervision, dict):
+        found.append("`supervision` maps classes to treatments")
+    else:
+        for name, treatment in supervision.items():
+            rate = treatment.get("inspectionRate") if isinstance(treatment, dict) else None
+            if not isinstance(rate, int | float) or isinstance(rate, bool) or not 0 <= rate <= 1:
+                found.append(f"supervision.{name}.inspectionRate is a number from 0 to 1")
+            if not isinstance(treatment, dict) or treatment.get("alertsFrom") not in SEVERITY_ORDER:
+                found.append(f"supervision.{name}.alertsFrom is LOW, MEDIUM or HIGH")
     return found
 
 
@@ -98,6 +137,10 @@ def parse(version: str, body: dict[str, Any]) -> ScoringModel:
         version=version,
         weights={f["code"]: Decimal(str(f["weight"])) for f in body["factors"]},
         classes=tuple((str(c["class"]), Decimal(str(c["min"]))) for c in body["classes"]),
+        supervision={
+            name: Treatment(Decimal(str(t["inspectionRate"])), str(t["alertsFrom"]))
+            for name, t in (body.get("supervision") or {}).items()
+        },
     )
 
 

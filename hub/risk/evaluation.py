@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.credit import documents
+from hub.credit import evaluation as credit_evaluation
 from hub.credit.documents import DocumentKind
 from hub.risk import alerts, facts, ruleset
 from hub.risk.alerts import Hit
@@ -69,6 +70,21 @@ async def hits_of(
     return found
 
 
+async def _differentiated(session: AsyncSession, found: list[Hit]) -> list[Hit]:
+    """The hits the enterprises' credit classes raise (the scoring model's supervision)."""
+    if not found:
+        return found
+    model = await credit_evaluation.model_in_force(session=session)
+    classes = await credit_evaluation.evaluate(
+        session=session, codes={h.enterprise_code for h in found}, model=model
+    )
+    return [
+        h
+        for h in found
+        if model.treatment(classes[h.enterprise_code].credit_class).raises(h.severity)
+    ]
+
+
 def _naive(moment: datetime) -> datetime:
     # Declared times carry no zone (China Standard Time by the standards); compared as read.
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
@@ -98,6 +114,7 @@ async def run(
         as_of=_naive(as_of or now),
         enterprises=enterprises,
     )
+    found = await _differentiated(session, found)
     if dry_run:
         return Evaluation(document.version, found, len(await alerts.new_hits(session, found)))
     created = await alerts.raise_hits(session=session, hits=found, now=now)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
-from hub.access.policy import Category, Department, Grant
+from hub.access.policy import Category, Department, Grant, credit_rights
 from hub.credit import evaluation as credit_evaluation
 from hub.credit import ratings as rating_service
 from hub.credit.scales import SCALES
-from hub.graphql.context import Info
-from hub.graphql.credit.types import CreditEvaluation, CreditFactor, Rating
+from hub.graphql.context import Forbidden, Info
+from hub.graphql.credit.types import CreditEvaluation, CreditFactor, Rating, Supervision
 from hub.graphql.trade.fields import guarded
+from hub.risk.alerts import Severity
 from hub.trade import models
 
 
@@ -61,6 +62,34 @@ class EnterpriseCredit:
                 )
                 for p in result.contributions
             ],
+        )
+
+    @guarded(
+        Category.CREDIT,
+        description="Differentiated supervision by the hub's class (the scoring model's "
+        "treatment): the suggested inspection sampling rate and the alert threshold. Shown "
+        "to customs only (credit matrix, hub/access/policy.py).",
+    )
+    async def supervision(self, info: Info) -> Supervision | None:
+        rights = credit_rights(info.context.principal)
+        if rights is None or not rights.sees_supervision:
+            raise Forbidden("supervision is shown to the departments the credit matrix names")
+        session = info.context.read_session
+        model = await credit_evaluation.model_in_force(session=session)
+        found = await credit_evaluation.evaluate(
+            session=session, codes=[self.row.code], model=model
+        )
+        credit_class = found[self.row.code].credit_class
+        treatment = model.treatment(credit_class)
+        info.context.audit.touch(
+            enterprises=(self.row.code,),
+            records=(f"credit.evaluation:{self.row.code}@{model.version}",),
+        )
+        return Supervision(
+            credit_class=credit_class,
+            inspection_rate=treatment.inspection_rate,
+            alerts_from=Severity(treatment.alerts_from),
+            model=model.version,
         )
 
     @guarded(

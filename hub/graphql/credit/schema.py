@@ -10,10 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.access.policy import CREDIT_RIGHTS, CreditRights, Department, credit_rights
 from hub.auth.scopes import Scope
 from hub.credit import ratings as rating_service
+from hub.credit import statistics
 from hub.credit.errors import CreditErrorCode, CreditRefused, refuse
 from hub.credit.scales import SCALES
-from hub.graphql.context import Info
-from hub.graphql.credit.types import Alert, CreditError, Rating, errors_of
+from hub.graphql.context import Forbidden, Info
+from hub.graphql.credit.types import (
+    Alert,
+    CreditClassCount,
+    CreditError,
+    CreditStatistics,
+    Rating,
+    RuleAlertCount,
+    errors_of,
+)
 from hub.graphql.pagination import Connection, decode_cursor, page_size, visible_page
 from hub.risk import alerts as alert_service
 from hub.risk.access import alert_rows, evidence_visible, sees_actors
@@ -126,6 +135,50 @@ class CreditQuery:
             return await alert_node(info, row)
 
         return await visible_page(rows, size, "alert", node_of=node_of, position_of=lambda r: r.id)
+
+    @strawberry.field(
+        description="Enterprises by the hub's credit class and alerts by rule version (with "
+        "precision). Departments only; small cells (HUB_STATS_MIN_GROUP) are suppressed for "
+        "every department but customs."
+    )
+    async def credit_statistics(self, info: Info) -> CreditStatistics:
+        viewer = await info.context.viewer()
+        if credit_rights(info.context.principal) is None:
+            raise Forbidden(f"credit statistics are for departments ({_DEPARTMENTS})")
+        min_group = (
+            None
+            if info.context.principal.has(Scope.CUSTOMS_READ)
+            else info.context.runtime.settings.stats_min_group
+        )
+        session = info.context.read_session
+        version, classes = await statistics.by_class(session=session, min_group=min_group)
+        rules = await statistics.by_rule(
+            session=session, visible=alert_rows(viewer), min_group=min_group
+        )
+        info.context.audit.touch()
+        return CreditStatistics(
+            model=version,
+            by_class=[
+                CreditClassCount(
+                    credit_class=c.credit_class, enterprises=c.enterprises, suppressed=c.suppressed
+                )
+                for c in classes
+            ],
+            by_rule=[
+                RuleAlertCount(
+                    rule=f"{r.rule_id}@{r.rule_version}",
+                    raised=r.raised,
+                    open=r.open,
+                    acknowledged=r.acknowledged,
+                    confirmed=r.confirmed,
+                    false_positive=r.false_positive,
+                    referred=r.referred,
+                    precision=r.precision,
+                    suppressed=r.suppressed,
+                )
+                for r in rules
+            ],
+        )
 
 
 @strawberry.type

@@ -117,7 +117,9 @@ class Alert:
     enterprise: str = strawberry.field(description="The enterprise's code.")
     department: Department = strawberry.field(description="The department that handles it.")
     category: str = strawberry.field(description="The data category of its evidence.")
-    summary: str
+    summary: str | None = strawberry.field(
+        description="What the rule found, in words (amounts, counts); null with the evidence."
+    )
     evidence: list[str] | None = strawberry.field(
         description="The records behind it (`standard:recordKey`); null when you may not "
         "read their category for this enterprise."
@@ -146,7 +148,7 @@ class Alert:
             enterprise=row.enterprise_code,
             department=Department(row.department),
             category=row.category,
-            summary=row.summary,
+            summary=row.summary if with_evidence else None,
             evidence=list(row.evidence) if with_evidence else None,
             status=AlertStatus(row.status),
             outcome=Outcome(row.outcome) if row.outcome else None,
@@ -177,3 +179,46 @@ class CreditEvaluation:
     score: Decimal = strawberry.field(description="The sum of the factors' contributions.")
     model: str = strawberry.field(description="The scoring model version it came from.")
     factors: list[CreditFactor]
+
+
+@strawberry.type(description="How customs is advised to supervise an enterprise of this class.")
+class Supervision:
+    credit_class: str = strawberry.field(name="class", description="The hub's class.")
+    inspection_rate: Decimal = strawberry.field(
+        description="Suggested share of its inventories to sample for inspection (0 to 1)."
+    )
+    alerts_from: Severity = strawberry.field(
+        description="The least severe rule hit raised as an alert for this class."
+    )
+    model: str = strawberry.field(description="The scoring model version that sets it.")
+
+
+@strawberry.type(description="Enterprises in one of the hub's credit classes.")
+class CreditClassCount:
+    credit_class: str = strawberry.field(name="class")
+    enterprises: int | None = strawberry.field(description="Null when suppressed.")
+    suppressed: bool
+
+
+@strawberry.type(description="Alerts of one rule version, by where they stand.")
+class RuleAlertCount:
+    rule: str = strawberry.field(description="rule id@version.")
+    raised: int | None
+    open: int | None
+    acknowledged: int | None
+    confirmed: int | None
+    false_positive: int | None
+    referred: int | None
+    precision: Decimal | None = strawberry.field(
+        description="confirmed ÷ (confirmed + false positives); null before any was decided."
+    )
+    suppressed: bool
+
+
+@strawberry.type(description="Statistics of credit and risk.")
+class CreditStatistics:
+    model: str = strawberry.field(description="The scoring model version the classes are from.")
+    by_class: list[CreditClassCount]
+    by_rule: list[RuleAlertCount] = strawberry.field(
+        description="Only alerts you may see are counted."
+    )
