@@ -4,6 +4,7 @@ self-declared class shown only as its declaration."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -169,7 +170,5 @@ def test_a_model_that_does_not_add_up_is_refused() -> None:
     ]
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)

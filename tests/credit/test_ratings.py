@@ -3,9 +3,10 @@ CREDIT, audited; a dishonest rating raises a joint-action alert for the other de
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.builders.credit import GRANT_CONSENT, CreditDesk
+from tests.builders.credit import GRANT_CONSENT, RECORD_RATING, CreditDesk
 from tests.builders.parties import OTHER_PLATFORM, PLATFORM, SELLER
 
 
@@ -86,8 +87,6 @@ async def test_a_read_only_department_cannot_record(desk: CreditDesk) -> None:
     variables = {
         "input": {"enterprise": SELLER, "value": "D", "ratedOn": "2025-06-01", "basis": "b"}
     }
-    from tests.builders.credit import RECORD_RATING
-
     body = await desk.actors.query(RECORD_RATING, scopes="tax:read", variables=variables)
 
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -95,8 +94,6 @@ async def test_a_read_only_department_cannot_record(desk: CreditDesk) -> None:
 
 
 async def test_an_enterprise_with_credit_write_is_not_a_department(desk: CreditDesk) -> None:
-    from tests.builders.credit import RECORD_RATING
-
     token = await desk.actors._token("ent-writer", scopes="declare credit:write", enterprise=SELLER)
     variables = {
         "input": {"enterprise": SELLER, "value": "A", "ratedOn": "2025-06-01", "basis": "b"}
@@ -175,8 +172,6 @@ async def test_recording_and_reading_a_rating_are_audited(desk: CreditDesk) -> N
 
 
 def _consent(bank: str, categories: list[str]) -> dict[str, Any]:
-    from datetime import UTC, datetime, timedelta
-
     return {
         "bank": bank,
         "categories": categories,

@@ -3,12 +3,12 @@ actor and reason and audited; who sees which alert, and who may act on it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub.db import unit_of_work
 from hub.risk import alerts
-from tests.builders.credit import GRANT_CONSENT, CreditDesk
+from tests.builders.credit import ACKNOWLEDGE, GRANT_CONSENT, CreditDesk
 from tests.builders.parties import OTHER_PLATFORM, PLATFORM, SELLER
 
 
@@ -174,8 +174,6 @@ async def test_a_platform_cannot_act_on_an_alert(desk: CreditDesk) -> None:
     token = await desk.actors._token(
         "ebp-writer", scopes="declare credit:write", enterprise=PLATFORM
     )
-    from tests.builders.credit import ACKNOWLEDGE
-
     response = await desk.actors.post(
         ACKNOWLEDGE, token=token, variables={"id": alert["id"], "reason": "x"}
     )
@@ -228,8 +226,6 @@ async def test_alerts_are_paginated_newest_first(desk: CreditDesk) -> None:
 
 
 def _consent(bank: str) -> dict[str, Any]:
-    from datetime import timedelta
-
     return {
         "bank": bank,
         "categories": ["REGISTRATION", "CREDIT"],

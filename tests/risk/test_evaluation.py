@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from starlette.applications import Starlette
 
 from hub.credit import documents
 from hub.credit.documents import DocumentKind
+from hub.credit.errors import CreditRefused
 from hub.db import unit_of_work
 from hub.risk import evaluation, ruleset
 from hub.risk.models import RiskAlert
@@ -53,8 +55,6 @@ async def _split(retail_hub: RetailHub, count: int, value: int = 1900) -> list[s
 
 async def _alerts(app: Starlette) -> list[RiskAlert]:
     async with app.state.runtime.session_factory() as session:
-        from sqlalchemy import select
-
         return list(await session.scalars(select(RiskAlert).order_by(RiskAlert.id)))
 
 
@@ -154,8 +154,6 @@ async def test_publishing_retires_the_version_in_force(app: Starlette) -> None:
 
 
 async def test_a_published_rule_set_cannot_be_redrafted(app: Starlette) -> None:
-    from hub.credit.errors import CreditRefused
-
     await _publish(app, "1.0.0")
     async with unit_of_work(app.state.runtime.session_factory) as session:
         try:
