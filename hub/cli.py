@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from hub import migrate
 from hub.config import Settings, SettingsError
+from hub.credit import cli as credit_cli
 from hub.demo import DEFAULT_ORDERS, DEFAULT_SEED
 from hub.events import cli as events_cli
 from hub.exports import cli as exports_cli
 from hub.log import cli as log_cli
+from hub.risk import cli as risk_cli
 
 if TYPE_CHECKING:
     from hub.observability.logs import LogFormat
@@ -933,6 +935,8 @@ def build_parser() -> argparse.ArgumentParser:
     log_cli.add_parser(sub)
     events_cli.add_parser(sub)
     exports_cli.add_parser(sub)
+    risk_cli.add_parser(sub)
+    credit_cli.add_parser(sub)
 
     limits = sub.add_parser("limits", help="retail annual-limit totals").add_subparsers(
         dest="limits", required=True

@@ -141,3 +141,50 @@ def department_categories(principal: Principal) -> frozenset[Category]:
         if scope is not Scope.FINANCE_READ and principal.has(scope):
             granted |= categories
     return frozenset(granted)
+
+
+class Department(StrEnum):
+    """The departments that rate enterprises and handle risk alerts."""
+
+    CUSTOMS = "customs"
+    TAX = "tax"
+    FOREX = "forex"
+    MARKET = "market"
+
+
+@dataclass(frozen=True)
+class CreditRights:
+    """What a department may do with credit data beyond reading its categories.
+
+    Seeing is the category table's: ratings and the hub's evaluation are CREDIT; an alert
+    is readable by a department whose categories hold the alert's category (its evidence).
+    Recording a rating and acting on an alert also need `credit:write`."""
+
+    department: Department
+    # It records its own rating of an enterprise (on its own scale, hub/credit/scales.py).
+    records_rating: bool
+    # It acknowledges and disposes the alerts raised for these departments.
+    disposes: frozenset[Department]
+    # It reads the differentiated supervision of an enterprise (inspection sampling rate).
+    sees_supervision: bool = False
+
+
+# The credit part of the policy matrix: one row per department scope. Enterprises never
+# record or dispose; they (and banks under a consent naming CREDIT) read ratings, and of
+# alerts about themselves only those disposed as confirmed (hub/risk/access.py).
+CREDIT_RIGHTS: dict[Scope, CreditRights] = {
+    Scope.CUSTOMS_READ: CreditRights(
+        Department.CUSTOMS, True, frozenset({Department.CUSTOMS}), sees_supervision=True
+    ),
+    Scope.TAX_READ: CreditRights(Department.TAX, True, frozenset({Department.TAX})),
+    Scope.FOREX_READ: CreditRights(Department.FOREX, True, frozenset({Department.FOREX})),
+    Scope.MARKET_READ: CreditRights(Department.MARKET, True, frozenset({Department.MARKET})),
+}
+
+
+def credit_rights(principal: Principal) -> CreditRights | None:
+    """The caller's row of the credit matrix (its first department scope), or None."""
+    for scope, rights in CREDIT_RIGHTS.items():
+        if principal.has(scope):
+            return rights
+    return None

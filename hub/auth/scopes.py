@@ -19,6 +19,7 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     DOCUMENTS_WRITE = "documents:write"
     WITNESS = "witness"
+    CREDIT_WRITE = "credit:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -33,6 +34,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.AUDIT_READ: "supervisors: read the access log",
     Scope.DOCUMENTS_WRITE: "register trusted GraphQL documents (operations run by id)",
     Scope.WITNESS: "departments: cosign the log's checkpoints after checking consistency",
+    Scope.CREDIT_WRITE: "departments: record their credit rating and handle their risk alerts",
 }
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

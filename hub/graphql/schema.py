@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 from hub.config import Settings
 from hub.graphql.access.audit import AccessLogQuery
 from hub.graphql.access.consents import ConsentsMutation, ConsentsQuery
+from hub.graphql.credit.schema import CreditMutation, CreditQuery
 from hub.graphql.declarations.schema import DeclarationsMutation, DeclarationsQuery
 from hub.graphql.errors import HubMaskErrors
 from hub.graphql.events import EventsSubscription
@@ -34,6 +35,7 @@ QUERIES: tuple[type, ...] = (
     TrustedDocumentsQuery,
     LogQuery,
     WebhooksQuery,
+    CreditQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     StandardsMutation,
@@ -41,6 +43,7 @@ MUTATIONS: tuple[type, ...] = (
     ConsentsMutation,
     TrustedDocumentsMutation,
     WebhooksMutation,
+    CreditMutation,
 )
 
 

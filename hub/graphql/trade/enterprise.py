@@ -12,6 +12,7 @@ from hub.access import authority
 from hub.access.policy import Category as C
 from hub.access.policy import Grant
 from hub.graphql.context import Info
+from hub.graphql.credit.enterprise import EnterpriseCredit
 from hub.graphql.loaders import Page
 from hub.graphql.pagination import Connection, decode_cursor, page_size, visible_page
 from hub.graphql.trade.access import order_connection
@@ -69,10 +70,19 @@ class Enterprise:
 
     @guarded(
         source="cbec.enterprise:/creditClass",
-        description="Customs credit class (ADVANCED, GENERAL, DISCREDITED).",
+        description="The class the enterprise declares about itself (ADVANCED, GENERAL, "
+        "DISCREDITED): only its declaration, never the hub's class (see `credit`).",
     )
     def credit_class(self) -> str | None:
         return self.row.credit_class
+
+    @guarded(
+        C.CREDIT,
+        description="The hub's credit evaluation, every department's rating side by side, "
+        "and the class the enterprise declares about itself.",
+    )
+    def credit(self) -> EnterpriseCredit | None:
+        return EnterpriseCredit(grant=self.grant, row=self.row)
 
     @guarded(
         listing=True,
