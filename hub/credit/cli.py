@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Adds `hub credit ...` to the hub's command line."""
     credit = sub.add_parser("credit", help="credit evaluation").add_subparsers(
         dest="credit", required=True

@@ -18,6 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,7 +82,7 @@ def _cap(refs: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(refs))[:MAX_EVIDENCE]
 
 
-def _in(codes: Collection[str] | None, *columns: ColumnElement[str]) -> ColumnElement[bool]:
+def _in(codes: Collection[str] | None, *columns: Any) -> ColumnElement[bool]:
     if codes is None:
         return true()
     return or_(*(c.in_(sorted(codes)) for c in columns))

@@ -116,7 +116,7 @@ def problems(body: dict[str, Any]) -> list[str]:
             isinstance(m, int | float) and not isinstance(m, bool) for m in minima
         ):
             found.append("each class has a `class` name and a numeric `min`")
-        elif minima != sorted(minima, reverse=True) or minima[-1] != 0:
+        elif minima != sorted(minima, reverse=True) or minima[-1] != 0:  # type: ignore[type-var]  # numbers, checked above
             found.append("class minima descend, best class first, and the last is 0")
     supervision = body.get("supervision", {})
     if not isinstance(supervision, dict):

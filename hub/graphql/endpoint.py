@@ -557,6 +557,7 @@ class GraphQLEndpoint:
                     context = outcome.context
                     compiled = ExecutionResult(data=outcome.data, errors=outcome.errors or None)
             try:
+                result: ExecutionResult | Response
                 if compiled is not None:
                     result = await self._audited(context, params, started, compiled)
                 else:

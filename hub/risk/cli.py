@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Adds `hub risk ...` to the hub's command line."""
     risk = sub.add_parser("risk", help="risk rule sets and their evaluation").add_subparsers(
         dest="risk", required=True

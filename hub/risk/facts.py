@@ -192,15 +192,16 @@ async def _changes_after_release(session: AsyncSession, facts: Facts) -> list[Ch
         return []
     record_keys = {f"{ebp}|{no}": (ebp, no) for ebp, no in releases}
     changes = []
-    for r in await session.execute(
+    for change in await session.execute(
         select(Declaration.id, Declaration.record_key, Declaration.chain_index).where(
             Declaration.standard_id.in_(("cbec.order", "cbec.inventory")),
             Declaration.app_type == "2",
             Declaration.record_key.in_(sorted(record_keys)),
         )
     ):
-        key = record_keys[r.record_key]
+        key = record_keys[change.record_key]
         index, release_id = releases[key]
-        if r.chain_index > index:
-            changes.append(ChangeFact(f"declaration:{r.id}", key, f"declaration:{release_id}"))
+        if change.chain_index > index:
+            evidence = f"declaration:{release_id}"
+            changes.append(ChangeFact(f"declaration:{change.id}", key, evidence))
     return changes

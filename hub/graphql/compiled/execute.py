@@ -18,7 +18,6 @@ from graphql import (
     GraphQLError,
     GraphQLObjectType,
     Undefined,
-    ValidationRule,
     specified_rules,
     validate,
 )
@@ -104,7 +103,7 @@ class CompiledExecution:
         self.schema = schema
         self.planner = Planner(schema)
         self.limits = QueryLimits.from_settings(settings)
-        rules: list[type[ValidationRule]] = [
+        rules: list[Any] = [
             *specified_rules,
             MaybeNullValidationRule,
             OneOfInputValidationRule,
@@ -195,7 +194,7 @@ class CompiledExecution:
                 uniform = viewer.grant_for_order(ebp_code="", ebc_code="", app_time="")
                 assert uniform is not None
                 self.planner.check(root, named.name, uniform)
-            value = await resolver.wrapped_func(
+            value = await resolver.wrapped_func(  # type: ignore[operator]  # a plain function
                 None, **{resolver.info_parameter.name: info}, **kwargs
             )
             if value is None:
@@ -244,7 +243,7 @@ class CompiledExecution:
         assert step.child is not None and step.child_type is not None
         if not step.is_list:
             return self._object(step.child, step.child_type, value, path, walk)
-        completed = []
+        completed: list[Any] = []
         for index, item in enumerate(_items(value)):
             if item is None:
                 if not step.item_nullable:

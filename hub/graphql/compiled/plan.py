@@ -138,7 +138,7 @@ def _getter(type_name: str, field: StrawberryField) -> tuple[Callable[..., Any],
         raise Unsupported("resolver arguments")
     if resolver.self_parameter is None:
         raise Unsupported("resolver without self")
-    func = resolver.wrapped_func
+    func: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]  # a plain function here
     if resolver.is_async:
         if (type_name, field.python_name) not in ASYNC_FIELDS or resolver.info_parameter is None:
             raise Unsupported(f"async field {type_name}.{field.python_name}")
