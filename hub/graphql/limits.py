@@ -318,7 +318,9 @@ class _Walker:
         argument = definition.args[name]
         for arg in node.arguments or ():
             if arg.name.value == name:
-                value = value_from_ast(arg.value, argument.type, dict(self.variables))
+                # A lazy mapping (variables resolve on lookup; a missing one is Undefined):
+                # graphql-core only looks names up, which its dict annotation understates.
+                value = value_from_ast(arg.value, argument.type, self.variables)  # type: ignore[arg-type]
                 return None if value is Undefined else value
         return None if argument.default_value is Undefined else argument.default_value
 

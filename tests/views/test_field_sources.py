@@ -26,6 +26,8 @@ GRAPH_TYPES = (
 # Fields computed by the hub (no one property behind them), with the category they carry.
 COMPUTED = {
     "Order.taxComputed": "tax",  # retail import tax from the inventory's HS codes
+    "Order.taxAssessed": "tax",  # the 816 bill's duty + VAT + consumption tax
+    "Order.taxDifference": "tax",  # assessed minus computed
     "Order.riskFlags": "credit",
     "Order.matching": "clearance",
     "Order.payment": "payment",  # links: the linked document's own category
@@ -33,6 +35,7 @@ COMPUTED = {
     "Order.waybill": "logistics",
     "Order.inventory": "clearance",
     "Enterprise.filed": "registration",
+    "Enterprise.credit": "credit",  # the hub's evaluation and the departments' ratings
     "Enterprise.orders": "order",
     "Enterprise.payments": "payment",
     "Enterprise.receipts": "payment",
