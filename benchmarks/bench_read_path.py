@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import statistics
 import sys
 import tempfile
@@ -291,6 +292,9 @@ async def _token(http: httpx.AsyncClient, client: Any) -> str:
     return str(response.json()["access_token"])
 
 
+_ROUNDS = itertools.count()
+
+
 async def _copy_orders(app: Starlette, target: int) -> int:
     """Doubles the orders and their documents by INSERT ... SELECT until at least `target`
     (each round copies every row under a new order number)."""
@@ -301,8 +305,10 @@ async def _copy_orders(app: Starlette, target: int) -> int:
         async with factory() as session:
             return int(await session.scalar(select(func.count()).select_from(models.Order)) or 0)
 
-    while (now := await count()) < target:
-        suffix = f"-c{now}"
+    while await count() < target:
+        # One character per round (order numbers are at most 60 characters), never the
+        # same twice in a run: every copy's key is new.
+        suffix = "abcdefghijklmnopqrstuvwxyz"[next(_ROUNDS)]
         async with factory() as session, session.begin():
             for model in tables:
                 table = model.__table__
