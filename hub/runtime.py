@@ -20,6 +20,7 @@ from hub.http.rate_limit import create_storage
 from hub.log.runtime import LogRuntime
 from hub.observability import tracing
 from hub.replicas import Replicas, reads_from_replica
+from hub.risk import arrivals as risk_arrivals
 from hub.standards.service import CategoryCache, ValidatorCache
 from hub.trade.rules_config import RuleConfig
 
@@ -94,7 +95,8 @@ class Runtime:
             rate_limit_storage=create_storage(settings.redis_url),
             tracer_provider=tracer_provider,
             log=LogRuntime.create(settings),
-            events=EventsRuntime(settings),
+            # Risk rules follow the event log off the write path (hub/risk/arrivals.py).
+            events=EventsRuntime(settings, followers=(risk_arrivals.evaluate_arrivals,)),
             replicas=Replicas(settings=settings) if settings.database_replica_urls else None,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.config import Settings
 from hub.events.feed import Waker
-from hub.events.sequencer import EventSequencer
+from hub.events.sequencer import EventSequencer, Follower
 from hub.events.webhooks.dispatcher import WebhookDispatcher
 
 
@@ -18,6 +19,8 @@ class EventsRuntime:
     """Started with the app; every subscription of the process shares it."""
 
     settings: Settings
+    # Consumers the leading sequencer runs after each round (wired in hub/runtime.py).
+    followers: Sequence[Follower] = ()
     waker: Waker = field(default_factory=Waker)
     sequencer: EventSequencer | None = None
     webhooks: WebhookDispatcher | None = None
@@ -36,6 +39,7 @@ class EventsRuntime:
                 batch=self.settings.events_batch,
                 retention=timedelta(days=self.settings.events_retention_days),
                 on_advance=self.waker.advance,
+                followers=self.followers,
             )
             self.sequencer.start()
         if self.settings.webhook_dispatcher:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, bindparam, delete, exists, func, select, text, update
@@ -38,6 +38,9 @@ from hub.events.models import Event, WebhookDelivery
 logger = logging.getLogger("hub.events.sequencer")
 
 LEASE = "events.sequencer"
+# A consumer the leading sequencer runs after each round, in its own transaction: work that
+# follows the log off the write path (risk rules on intake, hub/risk/arrivals.py).
+Follower = Callable[..., Awaitable[int]]
 _EXPIRY_BATCH = 500
 
 
@@ -122,12 +125,14 @@ class EventSequencer:
         batch: int,
         retention: timedelta,
         on_advance: Callable[[int], None] | None = None,
+        followers: Sequence[Follower] = (),
     ) -> None:
         self.session_factory = session_factory
         self.interval = interval
         self.batch = batch
         self.retention = retention
         self.on_advance = on_advance
+        self.followers = tuple(followers)
         self.holder = lease.new_holder()
         self.leading = False
         self._task: asyncio.Task[None] | None = None
@@ -176,6 +181,14 @@ class EventSequencer:
             done, top = await sequence(session=session, limit=self.batch)
         if done and self.on_advance is not None:
             self.on_advance(top)
+        for follower in self.followers:
+            try:
+                async with unit_of_work(self.session_factory) as session:
+                    await follower(session=session, now=now)
+            except Exception:
+                # One consumer's failure must not hold the log back; it retries next round
+                # from its own cursor.
+                logger.warning("events follower %s failed", follower.__qualname__, exc_info=True)
         return done
 
     async def _run(self) -> None:

@@ -1,10 +1,11 @@
-"""Evaluating a rule set: on intake (the enterprises a batch touched), on schedule (all),
-and as a dry run over history (nothing stored: what it would have raised)."""
+"""Evaluating a rule set: on intake (the enterprises new declarations name, by
+hub/risk/arrivals.py off the write path), on schedule (all), and as a dry run over history
+(nothing stored: what it would have raised)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -119,13 +120,3 @@ async def run(
         return Evaluation(document.version, found, len(await alerts.new_hits(session, found)))
     created = await alerts.raise_hits(session=session, hits=found, now=now)
     return Evaluation(document.version, found, len(created))
-
-
-async def on_intake(
-    *, session: AsyncSession, payloads: Collection[Mapping[str, Any]], now: datetime
-) -> None:
-    """The intake hook: the published rule set over the platforms and sellers a batch of
-    accepted records names (one statement when no rule set is published)."""
-    enterprises = {str(p[name]) for p in payloads for name in ("ebpCode", "ebcCode") if p.get(name)}
-    if enterprises:
-        await run(session=session, now=now, enterprises=enterprises)

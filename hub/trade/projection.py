@@ -23,7 +23,6 @@ from hub.access.authority import PLACEHOLDER_CODES, record_type
 from hub.access.policy import Category
 from hub.db import Base, pair_in
 from hub.events import outbox
-from hub.risk import evaluation as risk_evaluation
 from hub.standards.categories import shipped_category
 from hub.trade import customs_links, quota
 from hub.trade.limits import Standing, applies_retail_limits, full_tax_applies, limit_value
@@ -639,10 +638,6 @@ async def apply(
         await rematch(
             session=session, keys=affected, rules=rules, receipts_only=status_only - affected
         )
-    # Risk rules on intake, over the graph as this batch leaves it (hub/risk/evaluation.py).
-    await risk_evaluation.on_intake(
-        session=session, payloads=[r.payload for r in accepted], now=now
-    )
 
 
 async def refresh_order_customs_status(*, session: AsyncSession, keys: set[OrderKey]) -> None:

@@ -4,10 +4,7 @@ rule set is versioned (DRAFT → PUBLISHED → RETIRED) and every hit names rule
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +15,14 @@ from hub.credit import documents
 from hub.credit.documents import DocumentKind
 from hub.credit.errors import CreditRefused
 from hub.db import unit_of_work
+from hub.events.sequencer import EventSequencer
 from hub.risk import evaluation, ruleset
 from hub.risk.models import RiskAlert
 from tests.builders.credit import CreditDesk
 from tests.builders.parties import Actors
 from tests.builders.retail import PLATFORM, RetailHub, retail_hub, retail_order
+from tests.foundation.test_cli import hub
+from tests.trade.test_quota import counting
 
 __all__ = ["retail_hub"]
 
@@ -53,7 +53,24 @@ async def _split(retail_hub: RetailHub, count: int, value: int = 1900) -> list[s
     return refs
 
 
-async def _alerts(app: Starlette) -> list[RiskAlert]:
+async def _follow_the_log(app: Starlette) -> None:
+    """One round of the events sequencer with the followers the hub wires: the risk rules
+    see what was declared since their cursor (the suite runs no sequencer of its own)."""
+    runtime = app.state.runtime
+    sequencer = EventSequencer(
+        session_factory=runtime.session_factory,
+        interval=0.2,
+        batch=10_000,
+        retention=timedelta(days=1),
+        followers=runtime.events.followers,
+    )
+    await sequencer.round()
+    await sequencer.stop()
+
+
+async def _alerts(app: Starlette, *, follow: bool = True) -> list[RiskAlert]:
+    if follow:
+        await _follow_the_log(app)
     async with app.state.runtime.session_factory() as session:
         return list(await session.scalars(select(RiskAlert).order_by(RiskAlert.id)))
 
@@ -66,6 +83,9 @@ async def test_split_orders_raise_an_alert_on_intake(
     assert [a.rule_id for a in await _alerts(app)] == []  # two orders: just below
 
     refs += await _split_more(retail_hub)
+    # Declaring does not run the rules (they read the enterprise's history: off the write
+    # path); the log's follower does, once the events are sequenced.
+    assert await _alerts(app, follow=False) == []
 
     [alert] = [a for a in await _alerts(app) if a.rule_id == "split-orders"]
     assert (alert.rule_version, alert.enterprise_code, alert.severity) == (
@@ -78,12 +98,40 @@ async def test_split_orders_raise_an_alert_on_intake(
     [seen] = await desk.alerts(scopes="customs:read", ruleId="split-orders")
     assert seen["rule"] == "split-orders@1.0.0"
     assert seen["evidence"] == refs
+    # The follower's cursor moved with the alert: another round raises nothing again.
+    assert [a.id for a in await _alerts(app)] == [alert.id]
 
 
 async def _split_more(retail_hub: RetailHub) -> list[str]:
     docs = retail_order("SPLIT-2", 1900, app_time="20250610110000")
     await retail_hub.order_with_inventory(docs, as_=PLATFORM)
     return [f"cbec.order:{PLATFORM}|SPLIT-2"]
+
+
+async def _statements_of_one_order(
+    app: Starlette, retail_hub: RetailHub, order_no: str
+) -> list[str]:
+    docs = retail_order(order_no, 300, app_time="20250612090000")
+    await retail_hub.token(PLATFORM)  # the token endpoint's statements are not the order's
+    with counting(app.state.runtime.engine) as statements:
+        await retail_hub.declare("cbec.order", docs["order"], as_=PLATFORM)
+    return statements
+
+
+async def test_a_published_rule_set_adds_nothing_to_the_declaring_transaction(
+    app: Starlette, hub_actors: Actors, retail_hub: RetailHub
+) -> None:
+    """The rules read the platform's history; a declaration's cost must not (issue 11: an
+    arrival costs O(its own records)). With or without a rule set in force, one order
+    costs the same statements; the rules run when the log is followed."""
+    await _split(retail_hub, 3)  # history, and every cache warm
+    without = await _statements_of_one_order(app, retail_hub, "COST-1")
+    await _publish(app)
+    with_rules = await _statements_of_one_order(app, retail_hub, "COST-2")
+
+    assert len(with_rules) == len(without)
+    assert not any("risk_documents" in s or "risk_alerts" in s for s in with_rules)
+    assert "split-orders" in {a.rule_id for a in await _alerts(app)}  # the rules did run
 
 
 async def test_without_a_published_rule_set_intake_raises_nothing(
@@ -171,35 +219,23 @@ async def test_a_published_rule_set_cannot_be_redrafted(app: Starlette) -> None:
             raise AssertionError("a published version was changed")
 
 
-def _hub(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HUB_DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_hub_risk_cli_drafts_publishes_and_runs(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    assert _hub("db", "upgrade", database_url=url, cwd=tmp_path).returncode == 0
-    refused = _hub("risk", "run", database_url=url, cwd=tmp_path)
+    assert hub("db", "upgrade", database_url=url, cwd=tmp_path).returncode == 0
+    refused = hub("risk", "run", database_url=url, cwd=tmp_path)
     assert refused.returncode != 0 and "hub risk publish" in refused.stderr
 
-    assert "DRAFT" in _hub("risk", "draft", "1.0.0", database_url=url, cwd=tmp_path).stdout
-    dry = _hub(
+    assert "DRAFT" in hub("risk", "draft", "1.0.0", database_url=url, cwd=tmp_path).stdout
+    dry = hub(
         "risk", "run", "--dry-run", "--version", "1.0.0", "--json", database_url=url, cwd=tmp_path
     )
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["version"] == "1.0.0"
-    assert "PUBLISHED" in _hub("risk", "publish", "1.0.0", database_url=url, cwd=tmp_path).stdout
-    run = _hub("risk", "run", database_url=url, cwd=tmp_path)
+    assert "PUBLISHED" in hub("risk", "publish", "1.0.0", database_url=url, cwd=tmp_path).stdout
+    run = hub("risk", "run", database_url=url, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "rule set 1.0.0: 0 hits" in run.stdout
-    listed = _hub("risk", "list", database_url=url, cwd=tmp_path).stdout
+    listed = hub("risk", "list", database_url=url, cwd=tmp_path).stdout
     assert listed.split() == ["1.0.0", "PUBLISHED"]
 
 
@@ -219,3 +255,17 @@ async def test_an_inventory_changed_after_release_raises_an_alert(
     assert alert.enterprise_code == docs["order"]["ebcCode"]
     assert len(alert.evidence) == 2
     assert all(ref.startswith("declaration:") for ref in alert.evidence)
+
+
+def test_credit_and_risk_commands_bring_a_fresh_embedded_database_up_to_date(
+    tmp_path: Path,
+) -> None:
+    """Like every command, they migrate an embedded database first: no traceback from a
+    missing table on a fresh checkout."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    listed = hub("credit", "model", "list", database_url=url, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "Traceback" not in listed.stderr
+    run = hub("risk", "run", database_url=url, cwd=tmp_path)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "hub risk publish" in run.stderr
