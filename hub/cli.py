@@ -987,4 +987,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # As `python -m hub.cli` this file is `__main__`, a second copy of the module: run the
+    # imported one, so the CommandError that subcommands import from hub.cli is the class
+    # main() catches (else a refusal escapes as a traceback with status 1).
+    from hub.cli import main as imported_main
+
+    sys.exit(imported_main())

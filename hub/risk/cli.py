@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 
@@ -32,22 +31,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.set_defaults(func=cmd_risk_run)
-    draft = risk.add_parser("draft", help="save a rule set FILE (JSON) as a DRAFT version")
-    draft.add_argument("version", help="the version to save, e.g. 1.1.0")
-    draft.add_argument(
-        "file", type=Path, nargs="?", help="the rule set (JSON); default: the shipped one"
-    )
-    draft.set_defaults(func=cmd_risk_draft)
-    publish = risk.add_parser("publish", help="publish a DRAFT rule set (retires the current)")
-    publish.add_argument("version", help="the DRAFT version to publish")
-    publish.set_defaults(func=cmd_risk_publish)
-    risk.add_parser("list", help="list rule-set versions and their state").set_defaults(
-        func=cmd_risk_list
+    from hub.credit.cli import add_document_commands
+    from hub.credit.documents import DocumentKind
+    from hub.risk import ruleset
+
+    add_document_commands(
+        risk,
+        kind=DocumentKind.RULE_SET,
+        noun="rule set",
+        shipped=ruleset.DEFAULT_RULE_SET,
+        check=ruleset.problems,
     )
 
 
 def cmd_risk_run(args: argparse.Namespace) -> int:
-    from hub.cli import CommandError, _run_with_session
+    from hub.cli import CommandError
+    from hub.credit.cli import run_refusing
     from hub.risk import evaluation
 
     async def work(session: Any) -> Any:
@@ -59,7 +58,7 @@ def cmd_risk_run(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
         )
 
-    result = _run_with_session(work)
+    result = run_refusing(work)
     if result is None:
         raise CommandError(
             "no rule set to run: `hub risk draft 1.0.0 && hub risk publish 1.0.0` publishes "
@@ -92,69 +91,4 @@ def cmd_risk_run(args: argparse.Namespace) -> int:
     print(f"rule set {result.version}: {len(result.hits)} hits; {verb} {result.raised} new alerts")
     for rule, count in sorted(result.by_rule().items()):
         print(f"  {rule}: {count}")
-    return 0
-
-
-def cmd_risk_draft(args: argparse.Namespace) -> int:
-    from hub.cli import CommandError, _run_with_session
-    from hub.credit import documents
-    from hub.credit.errors import CreditRefused
-    from hub.risk import ruleset
-
-    body = ruleset.DEFAULT_RULE_SET
-    if args.file is not None:
-        try:
-            body = json.loads(args.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"{args.file}: {exc}") from exc
-
-    async def work(session: Any) -> Any:
-        return await documents.save_draft(
-            session=session,
-            kind=documents.DocumentKind.RULE_SET,
-            version=args.version,
-            body=body,
-            check=ruleset.problems,
-            now=datetime.now(UTC),
-        )
-
-    try:
-        row = _run_with_session(work)
-    except CreditRefused as exc:
-        raise CommandError(str(exc)) from exc
-    print(f"rule set {row.version}: {row.state}")
-    return 0
-
-
-def cmd_risk_publish(args: argparse.Namespace) -> int:
-    from hub.cli import CommandError, _run_with_session
-    from hub.credit import documents
-    from hub.credit.errors import CreditRefused
-
-    async def work(session: Any) -> Any:
-        return await documents.publish(
-            session=session,
-            kind=documents.DocumentKind.RULE_SET,
-            version=args.version,
-            now=datetime.now(UTC),
-        )
-
-    try:
-        row = _run_with_session(work)
-    except CreditRefused as exc:
-        raise CommandError(str(exc)) from exc
-    print(f"rule set {row.version}: {row.state}")
-    return 0
-
-
-def cmd_risk_list(args: argparse.Namespace) -> int:
-    from hub.cli import _run_with_session
-    from hub.credit import documents
-
-    async def work(session: Any) -> list[tuple[str, str]]:
-        rows = await documents.versions(session=session, kind=documents.DocumentKind.RULE_SET)
-        return [(r.version, r.state) for r in rows]
-
-    for version, state in _run_with_session(work):
-        print(f"{version}\t{state}")
     return 0
