@@ -98,9 +98,21 @@ async def by_rule(
         counter["raised"] += r.n
         key = r.outcome if r.status == AlertStatus.DISPOSED.value else r.status
         counter[str(key)] += r.n
+    cells = sorted(tally.items())
+    hidden: set[int] = set()
+    if min_group is not None:
+        # The statistics' own suppression: small cells and their complements among the
+        # versions of a rule and the rules of a version, so no cell is differenced out.
+        hidden = suppressed_cells(
+            cells,
+            dimensions=["rule", "version"],
+            key_of=lambda cell, d: cell[0][0] if d == "rule" else cell[0][1],
+            count_of=lambda cell: cell[1]["raised"],
+            min_group=min_group,
+        )
     result = []
-    for (rule_id, version), c in sorted(tally.items()):
-        if min_group is not None and c["raised"] < min_group:
+    for index, ((rule_id, version), c) in enumerate(cells):
+        if index in hidden:
             result.append(RuleCount(rule_id, version, None, None, None, None, None, None, True))
             continue
         result.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -137,51 +137,45 @@ class InventoryByOrderLoader(_LinkedByOrderLoader[models.Inventory]):
     standard_id = "cbec.inventory"
 
 
-class MilestonesByWaybillLoader(DataLoader[tuple[str, str], list[models.WaybillEvent]]):
-    """Active milestones of waybills, oldest first, by (logisticsCode, logisticsNo)."""
+class _ByWaybillLoader(DataLoader[tuple[str, str], list[T]], Generic[T]):
+    """Active rows naming waybills, by (logisticsCode, logisticsNo), in `order` order."""
+
+    model: ClassVar[Any]
+    order: ClassVar[str]
 
     def __init__(self, session: SessionSource):
         super().__init__(load_fn=self._load)
         self._session = session
 
-    async def _load(self, keys: Sequence[tuple[str, str]]) -> list[list[models.WaybillEvent]]:
-        event = models.WaybillEvent
+    async def _load(self, keys: Sequence[tuple[str, str]]) -> list[list[T]]:
+        model = self.model
         rows = await self._session().scalars(
-            select(event)
+            select(model)
             .where(
-                pair_in(event.logistics_code, event.logistics_no, list(set(keys))),
-                event.status == _ACTIVE,
+                pair_in(model.logistics_code, model.logistics_no, list(set(keys))),
+                model.status == _ACTIVE,
             )
-            .order_by(event.status_time, event.id)
+            .order_by(getattr(model, self.order), model.id)
         )
-        found: dict[tuple[str, str], list[models.WaybillEvent]] = defaultdict(list)
+        found: dict[tuple[str, str], list[T]] = defaultdict(list)
         for row in rows:
             found[(row.logistics_code, row.logistics_no)].append(row)
         return [found[k] for k in keys]
 
 
-class PassagesByWaybillLoader(DataLoader[tuple[str, str], list[models.WaybillPassage]]):
+class MilestonesByWaybillLoader(_ByWaybillLoader[models.WaybillEvent]):
+    """Active milestones of waybills, oldest first."""
+
+    model = models.WaybillEvent
+    order = "status_time"
+
+
+class PassagesByWaybillLoader(_ByWaybillLoader[models.WaybillPassage]):
     """Active arrival (507) and departure (509) listings of waybills, in the order they
-    passed, by (logisticsCode, logisticsNo)."""
+    passed."""
 
-    def __init__(self, session: SessionSource):
-        super().__init__(load_fn=self._load)
-        self._session = session
-
-    async def _load(self, keys: Sequence[tuple[str, str]]) -> list[list[models.WaybillPassage]]:
-        passage = models.WaybillPassage
-        rows = await self._session().scalars(
-            select(passage)
-            .where(
-                pair_in(passage.logistics_code, passage.logistics_no, list(set(keys))),
-                passage.status == _ACTIVE,
-            )
-            .order_by(passage.passed_at, passage.id)
-        )
-        found: dict[tuple[str, str], list[models.WaybillPassage]] = defaultdict(list)
-        for row in rows:
-            found[(row.logistics_code, row.logistics_no)].append(row)
-        return [found[k] for k in keys]
+    model = models.WaybillPassage
+    order = "passed_at"
 
 
 class CustomsStatusesByOrderLoader(DataLoader[OrderKey, list[models.CustomsStatusEvent]]):

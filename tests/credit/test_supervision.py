@@ -55,12 +55,16 @@ async def test_other_departments_and_the_enterprise_do_not_see_supervision(
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
-async def _raise(app: Starlette, rule: str, n: int, outcome_of: list[str | None]) -> None:
+async def _raise(
+    app: Starlette, rule: str, n: int, outcome_of: list[str | None], version: str = "1.0.0"
+) -> None:
     async with unit_of_work(app.state.runtime.session_factory) as session:
         created = await alerts.raise_hits(
             session=session,
             hits=[
-                alerts.Hit(rule, "1.0.0", "MEDIUM", SELLER, "customs", "order", "s", (f"r{i}",))
+                alerts.Hit(
+                    rule, version, "MEDIUM", SELLER, "customs", "order", "s", (f"r{version}{i}",)
+                )
                 for i in range(n)
             ],
             now=datetime.now(UTC),
@@ -101,6 +105,31 @@ async def test_small_cells_are_suppressed_for_departments_but_customs(
     # Six enterprises in the graph, all clean: class A holds them, shown to both.
     assert _classes(customs) == {"A": 6, "B": 0, "C": 0, "D": 0}
     assert _classes(tax) == {"A": 6, "B": 0, "C": 0, "D": 0}
+
+
+async def test_a_small_rule_version_is_hidden_with_a_complement(
+    app: Starlette, desk: CreditDesk
+) -> None:
+    """Alerts per rule version go through the statistics' own suppression: a small version
+    hides a sibling version too, or the rule's total less the sibling would give it away."""
+    await _raise(app, "split-orders", 2, [], version="1.0.0")
+    await _raise(app, "split-orders", 9, [], version="1.1.0")
+    await _raise(app, "round-amounts", 7, [], version="1.1.0")
+
+    tax = (await desk.actors.query(STATISTICS, scopes="tax:read"))["data"]["creditStatistics"]
+    customs = (await desk.actors.query(STATISTICS, scopes="customs:read"))["data"][
+        "creditStatistics"
+    ]
+
+    shown = {r["rule"]: r["raised"] for r in tax["byRule"]}
+    assert shown["split-orders@1.0.0"] is None
+    # The small cell's complement: a sibling on the rule's line or the version's line.
+    assert shown["split-orders@1.1.0"] is None or shown["round-amounts@1.1.0"] is None
+    assert {r["rule"]: r["raised"] for r in customs["byRule"]} == {
+        "round-amounts@1.1.0": 7,
+        "split-orders@1.0.0": 2,
+        "split-orders@1.1.0": 9,
+    }
 
 
 async def test_a_single_enterprise_in_a_class_is_not_shown_to_tax(desk: CreditDesk) -> None:

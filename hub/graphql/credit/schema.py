@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -219,24 +221,7 @@ class CreditMutation:
         "alert, with a reason. " + _WRITE
     )
     async def acknowledge_alert(self, info: Info, id: strawberry.ID, reason: str) -> AlertPayload:
-        try:
-            rights = _writer(info)
-            alert_id = _alert_id(id)
-            async with info.context.transaction() as session:
-                row = await alert_service.acknowledge(
-                    session=session,
-                    alert_id=alert_id,
-                    rights=rights,
-                    visible=alert_rows(await info.context.viewer()),
-                    actor=info.context.principal.client_id,
-                    reason=reason,
-                    now=datetime.now(UTC),
-                )
-                # Read inside the unit of work: the step just written is in the answer.
-                alert = await alert_node(info, row, session)
-        except CreditRefused as exc:
-            return AlertPayload(alert=None, errors=errors_of(exc))
-        return AlertPayload(alert=alert, errors=[])
+        return await _alert_step(info, id, alert_service.acknowledge, reason=reason)
 
     @strawberry.mutation(
         description="ACKNOWLEDGED → DISPOSED with an outcome and a reason, by "
@@ -245,22 +230,29 @@ class CreditMutation:
     async def dispose_alert(
         self, info: Info, id: strawberry.ID, outcome: Outcome, reason: str
     ) -> AlertPayload:
-        try:
-            rights = _writer(info)
-            alert_id = _alert_id(id)
-            async with info.context.transaction() as session:
-                row = await alert_service.dispose(
-                    session=session,
-                    alert_id=alert_id,
-                    rights=rights,
-                    visible=alert_rows(await info.context.viewer()),
-                    actor=info.context.principal.client_id,
-                    outcome=outcome,
-                    reason=reason,
-                    now=datetime.now(UTC),
-                )
-                # Read inside the unit of work: the step just written is in the answer.
-                alert = await alert_node(info, row, session)
-        except CreditRefused as exc:
-            return AlertPayload(alert=None, errors=errors_of(exc))
-        return AlertPayload(alert=alert, errors=[])
+        return await _alert_step(info, id, alert_service.dispose, reason=reason, outcome=outcome)
+
+
+async def _alert_step(
+    info: Info, id: strawberry.ID, step: Callable[..., Awaitable[Any]], **given: Any
+) -> AlertPayload:
+    """One lifecycle step (acknowledge, dispose) by the department handling the alert, on
+    an alert the caller sees; the answer shows the step just written."""
+    try:
+        rights = _writer(info)
+        alert_id = _alert_id(id)
+        async with info.context.transaction() as session:
+            row = await step(
+                session=session,
+                alert_id=alert_id,
+                rights=rights,
+                visible=alert_rows(await info.context.viewer()),
+                actor=info.context.principal.client_id,
+                now=datetime.now(UTC),
+                **given,
+            )
+            # Read inside the unit of work: the step just written is in the answer.
+            alert = await alert_node(info, row, session)
+    except CreditRefused as exc:
+        return AlertPayload(alert=None, errors=errors_of(exc))
+    return AlertPayload(alert=alert, errors=[])
