@@ -44,11 +44,12 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
         # Start-up objects (schema, mappers, standards) are never walked by the collector.
-        thresholds = garbage.freeze_startup()
+        thresholds = garbage.freeze_startup() if settings.gc_freeze else None
         try:
             yield
         finally:
-            garbage.thaw(thresholds)
+            if thresholds is not None:
+                garbage.thaw(thresholds)
             await runtime.stop()
 
     routes = [

@@ -133,6 +133,10 @@ class Settings:
     # the same answers as strawberry (tests/compiled/test_differential.py), faster; off
     # runs every request through strawberry.
     compiled_execution: bool = True
+    # At start-up, collect once and freeze what is alive, so the collector never walks the
+    # schema, mappers and standards again (hub/garbage.py). Off only where one process
+    # starts many apps (the test suite): each start would collect the whole process.
+    gc_freeze: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -194,6 +198,7 @@ class Settings:
             signing_alg=alg,
             log_sql=_flag(env, "HUB_LOG_SQL", default=False),
             compiled_execution=_flag(env, "HUB_COMPILED_EXECUTION", default=cls.compiled_execution),
+            gc_freeze=_flag(env, "HUB_GC_FREEZE", default=cls.gc_freeze),
             require_https=_flag(env, "HUB_REQUIRE_HTTPS", default=hub_env == "production"),
             metrics_allow=_networks(
                 "HUB_METRICS_ALLOW", env.get("HUB_METRICS_ALLOW", DEFAULT_METRICS_ALLOW)

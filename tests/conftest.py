@@ -116,12 +116,20 @@ def postgres_template(fresh_postgres_database: Callable[[], str]) -> str:
 
 
 async def _truncate_all(url: str) -> None:
-    # RESTART IDENTITY also restarts the sequences the tables own (declarations' numbers).
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    # DELETE, children first, then every sequence back to its start: TRUNCATE of the 43
+    # tables costs about 0.7 s (a new file per table), DELETE of a test's few rows 0.04 s.
+    # The tests' tables have no delete triggers, so the two leave the same empty database.
+    deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables))
+    restart = """DO $$ DECLARE s record; BEGIN
+        FOR s IN SELECT schemaname, sequencename FROM pg_sequences
+                 WHERE schemaname = current_schema() LOOP
+            EXECUTE format('ALTER SEQUENCE %I.%I RESTART', s.schemaname, s.sequencename);
+        END LOOP; END $$"""
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            driver = await connection.get_raw_connection()
+            await driver.driver_connection.execute(f"{deletes}; {restart}")  # type: ignore[union-attr]
     finally:
         await engine.dispose()
 
@@ -155,6 +163,8 @@ def settings(database_url: str) -> Settings:
         log_sequencer=False,
         events_sequencer=False,
         webhook_dispatcher=False,
+        # Each app start would collect the whole test process (a quarter second, 2,700 times).
+        gc_freeze=False,
     )
 
 

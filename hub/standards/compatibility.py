@@ -11,6 +11,7 @@ trusted; what the checker cannot decide is reported as incompatible, with the re
 from __future__ import annotations
 
 import enum
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
@@ -122,8 +123,59 @@ def diff_schemas(
     *, old: Mapping[str, Any] | bool, new: Mapping[str, Any] | bool, resolve: Resolve | None = None
 ) -> tuple[Change, ...]:
     """Lists every difference between two schemas with its backward and forward effect."""
-    changes = _Walker(resolve).diff(SchemaNode(old, old), SchemaNode(new, new))
-    return tuple(dict.fromkeys(changes))  # a $def reached through two refs reports once
+    key = (canon(old), canon(new))
+    remembered = _remembered.get(key)
+    if remembered is not None and all(
+        _resolved_text(resolve, uri) == text for uri, text in remembered[0]
+    ):
+        return remembered[1]
+    recording = _RecordingResolve(resolve)
+    found = _Walker(recording).diff(SchemaNode(old, old), SchemaNode(new, new))
+    changes = tuple(dict.fromkeys(found))  # a $def reached through two refs reports once
+    _remembered[key] = (tuple(recording.seen.items()), changes)
+    if len(_remembered) > _REMEMBERED_PAIRS:
+        _remembered.popitem(last=False)
+    return changes
+
+
+# The comparison is a pure function of the two schemas and of the documents their $refs
+# reach, and a deep one (a few hundred milliseconds for the customs order). The same pairs
+# come back on every check, publish and demo load, so the last results are kept, each with
+# the text of every document it resolved: a hit is used only when each of those documents
+# still resolves to the same text. (Oldest first out: no reordering, so concurrent callers
+# in threads cannot trip over each other.)
+_REMEMBERED_PAIRS = 256
+_remembered: OrderedDict[
+    tuple[str, str], tuple[tuple[tuple[str, str | None], ...], tuple[Change, ...]]
+] = OrderedDict()
+
+
+def _resolved_text(resolve: Resolve | None, uri: str) -> str | None:
+    if resolve is None:
+        return None
+    try:
+        return canon(resolve(uri))
+    except LookupError:
+        return None
+
+
+class _RecordingResolve:
+    """A resolver that notes the canonical text of every document it hands out."""
+
+    def __init__(self, resolve: Resolve | None) -> None:
+        self._resolve = resolve
+        self.seen: dict[str, str | None] = {}
+
+    def __call__(self, uri: str) -> Any:
+        try:
+            if self._resolve is None:
+                raise LookupError(uri)
+            document = self._resolve(uri)
+        except LookupError:
+            self.seen[uri] = None
+            raise
+        self.seen[uri] = canon(document)
+        return document
 
 
 def check_compatibility(

@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jsonschema_rs
@@ -174,6 +175,21 @@ def clear_cache() -> None:
 
 def check_schema(schema: object) -> list[ValidationIssue]:
     """Meta-validate a schema against JSON Schema 2020-12; [] means it is a valid schema."""
+    # A pure function of the schema's JSON, and a slow one for the customs standards (tens of
+    # milliseconds): every draft, check and publish of the same document asks again.
+    try:
+        text = json.dumps(schema, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return _meta_issues(schema)
+    return list(_meta_issues_of_text(text))
+
+
+@lru_cache(maxsize=256)
+def _meta_issues_of_text(text: str) -> tuple[ValidationIssue, ...]:
+    return tuple(_meta_issues(json.loads(text)))
+
+
+def _meta_issues(schema: object) -> list[ValidationIssue]:
     issues: list[ValidationIssue] = []
     if isinstance(schema, dict) and schema.get("$schema", DRAFT_2020_12).rstrip("#") != (
         DRAFT_2020_12

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from hub.config import Settings, SettingsError
@@ -41,3 +43,21 @@ def test_bad_values_are_refused_naming_the_variable(env: dict[str, str], message
 def test_production_requires_https_at_the_token_endpoint_by_default() -> None:
     assert Settings.from_env({"HUB_ENV": "production"}).require_https
     assert not Settings.from_env({"HUB_ENV": "production", "HUB_REQUIRE_HTTPS": "0"}).require_https
+
+
+async def test_an_app_freezes_its_start_up_objects_unless_told_not_to(settings: Settings) -> None:
+    import gc
+
+    from hub.app import create_app
+
+    assert Settings.from_env({}).gc_freeze is True
+    assert Settings.from_env({"HUB_GC_FREEZE": "false"}).gc_freeze is False
+    before = gc.get_threshold()
+    frozen = create_app(dataclasses.replace(settings, gc_freeze=True))
+    async with frozen.router.lifespan_context(frozen):
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] > before[0]
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+    unfrozen = create_app(settings)  # the suite's settings: gc_freeze=False
+    async with unfrozen.router.lifespan_context(unfrozen):
+        assert gc.get_freeze_count() == 0 and gc.get_threshold() == before

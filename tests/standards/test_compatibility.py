@@ -417,6 +417,19 @@ def test_unresolvable_ref_is_reported_as_incompatible() -> None:
     assert not changes[0].backward and not changes[0].forward
 
 
+def test_a_remembered_comparison_is_not_reused_once_a_referenced_document_differs() -> None:
+    # diff_schemas remembers results; the same pair of schemas must be compared afresh when
+    # what their $refs resolve to has changed (or cannot be resolved any more).
+    first = diff_schemas(old=_order("1.0.0"), new=_order("1.1.0"), resolve=_resolve)
+    assert [c.kind for c in first] == [ChangeKind.REF_CHANGED]
+    changed = {**COMMON, "/standards/cbec.common/1.1.0": COMMON["/standards/cbec.common/2.0.0"]}
+    again = diff_schemas(old=_order("1.0.0"), new=_order("1.1.0"), resolve=changed.__getitem__)
+    assert ChangeKind.PATTERN_CHANGED in [c.kind for c in again]
+    unresolved = diff_schemas(old=_order("1.0.0"), new=_order("1.1.0"))
+    assert [c.kind for c in unresolved] == [ChangeKind.REF_UNRESOLVED]
+    assert diff_schemas(old=_order("1.0.0"), new=_order("1.1.0"), resolve=_resolve) == first
+
+
 def test_inline_schema_replaced_by_an_equal_ref_is_compatible() -> None:
     old = {"type": "object", "properties": {"goodsValue": MONEY}}
     report = check_compatibility(
