@@ -617,6 +617,8 @@ def _print_demo_summary(summary: Any, credentials: Path) -> None:
         print(f"  refused: {line}")
     statuses = ", ".join(f"{s} {n:,}" for s, n in summary.match_status.items()) or "none"
     print(f"\norders by match status: {statuses}")
+    alerts = ", ".join(f"{rule} {n:,}" for rule, n in sorted(summary.alerts.items())) or "none"
+    print(f"risk alerts by rule (shipped rule set, as of the end of the demo year): {alerts}")
     print(f"\nclients (credentials written to {credentials}, mode 0600):")
     _print_credentials(summary.clients)
 

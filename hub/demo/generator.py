@@ -153,6 +153,11 @@ class DemoDataSet:
     modes: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     # (standard reference, "import 9610" …) → records; "" for lists of several orders.
     contents: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Risk rule id → the enterprises planted to trigger it (hub/risk/ruleset.py's shipped
+    # rule set, evaluated as of `as_of`); the other rules fire on the faults above.
+    risk: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The day the demo's risk rules are evaluated at: the end of the generated year.
+    as_of: datetime | None = None
 
     def summary(self) -> dict[str, int]:
         """Count the records of each standard reference (enterprises included), sorted."""
@@ -205,7 +210,15 @@ _ENTERPRISE_SPECS: tuple[tuple[str, str, str, str, tuple[str, ...], str, str], .
      ("warehouse", "agent"), "ADVANCED", "Gangzha District, Nantong"),
     ("guarantor", "320685", "MA1F8R3U7", "Jiangbei Xinbao Guarantee Co., Ltd.",
      ("guarantor",), "GENERAL", "Hai'an, Nantong"),
+    # A small exporter that only the planted risk scenarios use (see _risk_plans).
+    ("ebc_gifts", "320305", "MA1C6W3H5", "Xuzhou Lanting Crafts and Gifts Co., Ltd.",
+     ("ebc",), "GENERAL", "Jiawang District, Xuzhou"),
 )  # fmt: skip
+
+
+def cast_codes() -> dict[str, str]:
+    """The demo enterprises' codes by cast key (ebp_xz, ebc_gifts, ...)."""
+    return {key: e.code for key, e in _enterprises().items()}
 
 
 def _make_uscc(division: str, organisation: str) -> str:
@@ -328,6 +341,17 @@ _EXPORT_PRODUCTS: dict[str, tuple[_Product, ...]] = {
     ),
 }  # fmt: skip
 
+# Products of the sellers that only planted scenarios use (not drawn for ordinary exports).
+_SCENARIO_PRODUCTS: dict[str, tuple[_Product, ...]] = {
+    "ebc_gifts": (
+        _p("Carved jade pendant", "hetian jade, 3 cm, silk cord", "7116200000", "011", "035",
+           "0.05", "0.06", 200, 400, ("142",)),
+        _p("Lacquer jewellery box", "18 x 12 cm, red lacquer", "4420900090", "011", "035",
+           "0.4", "0.5", 200, 400, ("142",)),
+    ),
+}  # fmt: skip
+
+
 _SURNAMES = (
     "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu",
     "Xu", "Sun", "Hu", "Zhu", "Gao", "Lin", "He", "Guo", "Ma", "Luo",
@@ -425,6 +449,9 @@ class _Plan:
     scenario: AnomalyKind | None
     heavy_buyer: int | None = None
     missing: str | None = None  # the document not sent yet (incomplete orders)
+    split: bool = False  # one of the split-order buyer's orders (risk scenario)
+    seller: str | None = None  # a cast key that overrides the export seller's choice
+    round_price: int | None = None  # every line at this whole CNY price (risk scenario)
 
 
 @dataclass(slots=True)
@@ -504,8 +531,16 @@ def generate(*, orders: int, seed: int, year: int = 2024) -> DemoDataSet:
         for i, e in enumerate(cast.values())
     ]
     builder = _Builder(rng=rng, cast=cast, year=year)
+    scenarios = orders >= RISK_SCENARIOS_FROM
+    planted = _risk_plans(start=0, year=year) if scenarios else []
+    # The planted orders are part of the count asked for, numbered after the others.
+    plans = _plan(rng, orders - len(planted), year)
+    for n, plan in enumerate(planted):
+        plan.index = len(plans) + n
+    plans += planted
+    builder.plant_risk = scenarios
     with _collector_paused():
-        for plan in _plan(rng, orders, year):
+        for plan in plans:
             builder.build(plan)
         year_totals = builder.apply_limits()
         builder.after_import_release(year_totals)
@@ -521,6 +556,8 @@ def generate(*, orders: int, seed: int, year: int = 2024) -> DemoDataSet:
         anomalies=tuple(builder.anomalies),
         modes=builder.modes,
         contents=dict(builder.contents),
+        risk=builder.risk_planted(),
+        as_of=risk_as_of(year),
     )
 
 
@@ -570,6 +607,46 @@ def _plan(rng: random.Random, count: int, year: int) -> list[_Plan]:
     return plans
 
 
+# -- planted risk scenarios -----------------------------------------------------------------
+# Orders added to a data set of at least this many, so that the shipped risk rule set
+# (hub/risk/ruleset.py) raises each of its alerts on the demo: split orders, a volume spike
+# at round amounts, and an order changed after release. The others fire on the demo's own
+# faults (identity misuse, late logistics and departures) and volumes (forex bands).
+RISK_SCENARIOS_FROM = 200
+SPLIT_ORDERS = 3  # of one buyer on one platform within 24 hours, together over CNY 5,000
+SPIKE_HISTORY = 6  # the gifts seller's orders in the 90 days before the last 30
+SPIKE_RECENT = 12  # and in the last 30: four times its mean, all at round amounts
+
+
+def risk_as_of(year: int) -> datetime:
+    """When the demo's risk rules are evaluated: the day after its last orders."""
+    return datetime(year, 12, 16)
+
+
+def _risk_plans(*, start: int, year: int) -> list[_Plan]:
+    """The planted scenarios' orders, numbered from `start`."""
+    new_year = datetime(year, 1, 1)
+
+    def offset(moment: datetime) -> int:
+        return int((moment - new_year).total_seconds())
+
+    plans = [
+        # 10:00, 13:20 and 16:40 on one June day, under one buyer on the Xuzhou platform.
+        _Plan(0, offset(datetime(year, 6, 10, 10)) + n * 12_000, "I", "9610", None, split=True)
+        for n in range(SPLIT_ORDERS)
+    ]
+    as_of = risk_as_of(year)
+    history = [as_of - timedelta(days=40 + 13 * n) for n in range(SPIKE_HISTORY)]
+    recent = [as_of - timedelta(days=4 + 2 * n, hours=3) for n in range(SPIKE_RECENT)]
+    for moment in history + recent:
+        plans.append(
+            _Plan(0, offset(moment), "E", "9610", None, seller="ebc_gifts", round_price=300)
+        )
+    for n, plan in enumerate(plans):
+        plan.index = start + n
+    return plans
+
+
 class _Builder:
     """Writes the payloads of planned orders and collects them with their arrival times."""
 
@@ -590,6 +667,9 @@ class _Builder:
         self.purchases: Counter[str] = Counter()  # orders per regular buyer
         self.sequence = 0
         self.days: dict[int, str] = {}
+        self.plant_risk = False
+        self.split_buyer: _Person | None = None
+        self.changed_after_release: str | None = None  # the seller of the changed order
 
     # -- helpers --
 
@@ -627,6 +707,10 @@ class _Builder:
         return f"{'import' if direction == 'I' else 'export'} {mode}"
 
     def _buyer(self, plan: _Plan) -> _Person:
+        if plan.split:
+            if self.split_buyer is None:
+                self.split_buyer = _person(self.rng, 800_000)
+            return self.split_buyer
         if plan.heavy_buyer is not None:
             if plan.heavy_buyer not in self.heavy:
                 self.heavy[plan.heavy_buyer] = _person(self.rng, 900_000 + plan.heavy_buyer)
@@ -723,6 +807,8 @@ class _Builder:
             self._resize(lines, Decimal(5200), Decimal(9000))
         elif plan.heavy_buyer is not None:
             self._resize(lines, Decimal(3500), Decimal(4700))
+        elif plan.split:
+            self._resize(lines, Decimal(1800), Decimal(2400))
         else:
             self._resize(lines, Decimal(0), Decimal(3000))
         goods = self._goods(lines)
@@ -860,7 +946,7 @@ class _Builder:
 
     def _build_export(self, plan: _Plan) -> None:
         rng, cast = self.rng, self.cast
-        seller_key = rng.choice(tuple(_EXPORT_PRODUCTS))
+        seller_key = plan.seller or rng.choice(tuple(_EXPORT_PRODUCTS))
         ebc = cast[seller_key]
         ebp = cast["ebp_xz"] if ebc.code[2:6] == "3203" else cast["ebp_nt"]
         carrier = cast["logistics_jh"] if rng.random() < 0.5 else cast["logistics_hh"]
@@ -868,7 +954,7 @@ class _Builder:
         order_type = _ORDER_TYPE[plan.trade_mode]
         b2b = order_type in ("B", "W")
         currency = "502" if b2b else "142"
-        products = _EXPORT_PRODUCTS[seller_key]
+        products = _EXPORT_PRODUCTS.get(seller_key) or _SCENARIO_PRODUCTS[seller_key]
         if b2b:
             qty_range = (50, 600) if order_type == "B" else (20, 200)
             if seller_key == "ebc_machinery":
@@ -878,6 +964,10 @@ class _Builder:
             lines = self._lines(
                 products, _between(rng, 1, min(2, len(products)) + 1), (1, 4), currency
             )
+        if plan.round_price is not None:
+            for _, line in lines:
+                line["price"] = _money(Decimal(plan.round_price))
+                line["totalPrice"] = _money(Decimal(plan.round_price) * int(line["qty"]))
         goods = self._goods(lines)
         # FOB goods value; B2B freight is the buyer's affair, B2C parcels charge postage.
         freight = Decimal(0) if b2b else Decimal(_between(rng, 30, 121))
@@ -1222,6 +1312,40 @@ class _Builder:
             self._add(INVENTORY_CANCEL, payload, self._column(payload))
         for payload in returns:
             self._add(INVENTORY_RETURN, payload, self._column(payload))
+        if self.plant_risk:
+            requested = {(p["ebpCode"], p["orderNo"]) for p in (*cancellations, *returns)}
+            left = [
+                c for c in candidates if (c.order["ebpCode"], c.order["orderNo"]) not in requested
+            ]
+            if left:
+                self._change_after_release(self.rng.choice(left))
+
+    def _change_after_release(self, cleared: Cleared) -> None:
+        """The platform changes (appType 2) an order two days after customs released it:
+        only its note, so matching is untouched; the risk rules flag it."""
+        order = cleared.order
+        change = {
+            **order,
+            **self._head(cleared.released + 2 * 86400),
+            "appType": "2",
+            "note": "delivery address note corrected after release",
+        }
+        self._add(ORDER, change, self._column(order))
+        self.changed_after_release = order["ebcCode"]
+
+    def risk_planted(self) -> dict[str, tuple[str, ...]]:
+        """Risk rule id → the enterprises its planted scenario names."""
+        if not self.plant_risk:
+            return {}
+        gifts = self.cast["ebc_gifts"].code
+        planted: dict[str, tuple[str, ...]] = {
+            "split-orders": (self.cast["ebp_xz"].code,),
+            "volume-spike": (gifts,),
+            "round-amounts": (gifts,),
+        }
+        if self.changed_after_release is not None:
+            planted["changed-after-release"] = (self.changed_after_release,)
+        return planted
 
     def clear_exports(self) -> None:
         """Customs receipts (604) of the export inventories, with the arrival (507) and

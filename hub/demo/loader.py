@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,8 @@ class DemoSummary:
     match_status: dict[str, int]
     # The first few refusals, so a rejected record can be diagnosed without a debugger.
     sample_errors: list[str] = field(default_factory=list)
+    # Risk alerts raised by the shipped rule set over the demo, by rule id.
+    alerts: dict[str, int] = field(default_factory=dict)
 
     @property
     def accepted(self) -> int:
@@ -137,7 +140,9 @@ def declarant_of(*, standard: str, payload: dict[str, Any]) -> str:
 
 def plan_batches(*, data: DemoDataSet, size: int = BATCH_SIZE) -> list[DemoBatch]:
     """Groups the records into per-declarant batches: enterprise filings first, then records
-    in arrival order, each declarant's records kept in order so changes follow originals."""
+    in arrival order, each declarant's records kept in order so changes follow originals;
+    a change (appType 2) also follows everything that arrived before it, whoever sent it
+    (a change after customs released the goods is declared after the release)."""
     batches = [
         DemoBatch(declarant_of(standard=standard, payload=payload), [(standard, payload)])
         for standard, payload in data.enterprises
@@ -145,6 +150,9 @@ def plan_batches(*, data: DemoDataSet, size: int = BATCH_SIZE) -> list[DemoBatch
     pending: dict[str, list[Record]] = {}
     for standard, payload in data.records:
         code = declarant_of(standard=standard, payload=payload)
+        if payload.get("appType") == "2":
+            batches.extend(DemoBatch(c, queue) for c, queue in pending.items() if queue)
+            pending = {}
         queue = pending.setdefault(code, [])
         queue.append((standard, payload))
         if len(queue) == size:
@@ -302,6 +310,10 @@ async def load_demo(
         await runtime.log.integrate_pending(session_factory=runtime.session_factory)
     async with runtime.session_factory() as session:
         statuses = await orders_by_match_status(session=session)
+    alerts: dict[str, int] = {}
+    if data.risk:  # a data set large enough to hold the planted risk scenarios
+        await record_demo_ratings(runtime=runtime, data=data)
+        alerts = await raise_risk_alerts(runtime=runtime, data=data)
     return DemoSummary(
         orders=orders,
         seed=seed,
@@ -311,7 +323,84 @@ async def load_demo(
         by_standard=by_standard,
         match_status=statuses,
         sample_errors=errors,
+        alerts=alerts,
     )
+
+
+# Departments' ratings the demo records (cast key, department, value, basis): the gifts
+# seller of the planted risk scenarios is graded D by tax (dishonest: joint action raises
+# alerts for the other departments) and listed for abnormal operation by market supervision,
+# which takes its credit class below A; customs has certified the textile exporter.
+DEMO_RATINGS: tuple[tuple[str, str, str, str], ...] = (
+    ("ebc_gifts", "tax", "D", "invoices issued without real transactions (demo)"),
+    ("ebc_gifts", "market", "ABNORMAL_OPERATION", "annual report not filed (demo)"),
+    ("ebc_textile", "customs", "ADVANCED_CERTIFIED", "AEO advanced certification (demo)"),
+)
+DEMO_RATING_DAYS = 365
+
+
+async def record_demo_ratings(*, runtime: Runtime, data: DemoDataSet) -> int:
+    """Records DEMO_RATINGS, valid from today for a year, for the enterprises of the data set
+    that a department has not rated yet (a re-run adds none); returns how many it recorded."""
+    from hub.access.policy import Department
+    from hub.credit import ratings
+    from hub.credit.models import CreditRating
+
+    codes = generator.cast_codes()
+    present = {payload["code"] for _, payload in data.enterprises}
+    now = datetime.now(UTC)
+    recorded = 0
+    async with unit_of_work(runtime.session_factory) as session:
+        for key, department, value, basis in DEMO_RATINGS:
+            code = codes[key]
+            if code not in present:
+                continue
+            rated = await session.scalar(
+                select(func.count())
+                .select_from(CreditRating)
+                .where(CreditRating.enterprise_code == code, CreditRating.department == department)
+            )
+            if rated:
+                continue
+            await ratings.record(
+                session=session,
+                department=Department(department),
+                rating=ratings.RatingCreate(
+                    enterprise_code=code,
+                    value=value,
+                    rated_on=now.date(),
+                    valid_until=now.date() + timedelta(days=DEMO_RATING_DAYS),
+                    basis=basis,
+                ),
+                recorded_by=ACTOR,
+                now=now,
+            )
+            recorded += 1
+    return recorded
+
+
+async def raise_risk_alerts(*, runtime: Runtime, data: DemoDataSet) -> dict[str, int]:
+    """Publishes the shipped risk rule set (unless one is in force) and runs it over the demo
+    as of the end of its year, so a fresh hub shows alerts; returns the hits by rule."""
+    from hub.credit import documents
+    from hub.credit.documents import DocumentKind
+    from hub.risk import evaluation, ruleset
+
+    now = datetime.now(UTC)
+    async with unit_of_work(runtime.session_factory) as session:
+        kind, version = DocumentKind.RULE_SET, ruleset.DEFAULT_VERSION
+        # A rule set in force, or a draft 1.0.0 of the operator's own, is left alone.
+        if (
+            await documents.in_force(session=session, kind=kind) is None
+            and await documents.get(session=session, kind=kind, version=version) is None
+        ):
+            body, check = ruleset.DEFAULT_RULE_SET, ruleset.problems
+            await documents.save_draft(
+                session=session, kind=kind, version=version, body=body, check=check, now=now
+            )
+            await documents.publish(session=session, kind=kind, version=version, now=now)
+        result = await evaluation.run(session=session, now=now, as_of=data.as_of)
+    return {} if result is None else result.by_rule()
 
 
 def write_credentials(*, path: Path, clients: Sequence[DemoClient], issuer: str) -> None:

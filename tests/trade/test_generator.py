@@ -99,7 +99,10 @@ def test_a_different_seed_gives_different_records() -> None:
 def test_ten_thousand_orders_are_generated() -> None:
     # The generator's speed is measured by benchmarks/bench_generator.py, not asserted here.
     big = generate(orders=10_000, seed=3)
-    assert big.summary()[g.ORDER] == 10_000
+    orders = [p for s, p in big.records if s == g.ORDER]
+    assert len({(p["ebpCode"], p["orderNo"]) for p in orders}) == 10_000
+    # One of them is changed after release (appType 2), a planted risk scenario.
+    assert [p["appType"] for p in orders].count("2") == 1 == len(orders) - 10_000
 
 
 def test_zero_orders_gives_only_enterprises() -> None:
@@ -118,7 +121,7 @@ def test_a_negative_order_count_is_refused() -> None:
 
 def test_summary_counts_every_standard_version(data: DemoDataSet) -> None:
     summary = data.summary()
-    assert summary[g.ORDER] == ORDERS
+    assert summary[g.ORDER] == ORDERS + 1  # one order is changed (appType 2) after release
     assert set(summary) == {
         "cbec.enterprise@1.0.0",
         *(f"cbec.{name}@2.0.0" for name in (
