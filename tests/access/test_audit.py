@@ -13,8 +13,7 @@ from starlette.applications import Starlette
 
 from hub.access import audit_log
 from hub.access.models import AccessEvent, AccessEventSubject
-from hub.db import unit_of_work
-from hub.standards.shipped import publish_shipped
+from tests.builders.parties import publish_shipped_standards
 from tests.declarations.conftest import DECLARE, import_documents
 from tests.standards.samples import CARRIER, PAYER_INSTITUTION, PLATFORM, SELLER
 
@@ -41,8 +40,7 @@ query Log($filter: AccessLogFilter, $first: Int, $after: String) {
 @pytest.fixture
 async def shipped(app: Starlette) -> None:
     """The shipped standards, published."""
-    async with unit_of_work(app.state.runtime.session_factory) as session:
-        await publish_shipped(session=session, actor="test")
+    await publish_shipped_standards(app)
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from hub.db import unit_of_work
-from hub.standards.shipped import publish_shipped
+from tests.builders.parties import publish_shipped_standards
 from tests.standards.samples import AGENT, BUYER, PLATFORM, SECOND_BUYER, SELLER, sample, uscc
 
 # A second platform with no part in the victim's orders: the attacker.
@@ -202,6 +201,5 @@ async def retail_hub(
     register_client: Callable[..., Awaitable[Any]],
 ) -> AsyncIterator[RetailHub]:
     """A hub with the shipped standards published, declaring through GraphQL."""
-    async with unit_of_work(app.state.runtime.session_factory) as session:
-        await publish_shipped(session=session, actor="test")
+    await publish_shipped_standards(app)
     yield RetailHub(http=http, register=register_client)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 
 from starlette.applications import Starlette
 
-from hub import garbage
 from hub.config import Settings
 from tests.compiled.test_differential import Recorder
 from tests.views.conftest import Demo, Gql
@@ -98,11 +96,6 @@ async def test_a_body_orjson_refuses_is_read_as_the_standard_library_reads_it(
     )
     assert response.status_code == 200, response.text
     assert response.json()["data"]["me"]["clientId"]
-
-
-async def test_start_up_objects_are_frozen_while_the_app_runs(app: Starlette) -> None:
-    assert gc.get_threshold()[0] == garbage.YOUNG_THRESHOLD
-    assert gc.get_freeze_count() > 0
 
 
 async def test_forbidden_errors_come_in_the_order_strawberry_writes_them(

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from hub.db import unit_of_work
-from hub.standards.shipped import publish_shipped
 from hub.trade.rules_config import DEFAULT_RULES
 from hub.trade.tax import retail_import_tax
+from tests.builders.parties import publish_shipped_standards
 from tests.standards.samples import (
     AGENT,
     CARRIER,
@@ -90,8 +89,7 @@ DECLARANT_OF = {
 @pytest.fixture
 async def shipped(app: Starlette) -> None:
     """The shipped standards, published."""
-    async with unit_of_work(app.state.runtime.session_factory) as session:
-        await publish_shipped(session=session, actor="test")
+    await publish_shipped_standards(app)
 
 
 @pytest.fixture

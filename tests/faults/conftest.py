@@ -11,8 +11,7 @@ from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.config import Settings
-from hub.db import unit_of_work
-from hub.standards.shipped import publish_shipped
+from tests.builders.parties import publish_shipped_standards
 from tests.standards.samples import PLATFORM, sample
 from tests.support import TEST_ISSUER
 
@@ -59,8 +58,7 @@ async def seeded(
     """Declares one order through GraphQL, as its platform."""
     platform = await get_token(scopes="declare", enterprise=PLATFORM)
     customs = await get_token(scopes="customs:read")
-    async with unit_of_work(app.state.runtime.session_factory) as session:
-        await publish_shipped(session=session, actor="test")
+    await publish_shipped_standards(app)
     body = await gql(
         DECLARE,
         token=platform,

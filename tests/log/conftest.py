@@ -11,8 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from hub.config import Settings
-from hub.db import unit_of_work
-from hub.standards.shipped import publish_shipped
+from tests.builders.parties import publish_shipped_standards
 from tests.support import TEST_ISSUER
 
 Gql = Callable[..., Awaitable[dict[str, Any]]]
@@ -35,8 +34,7 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 async def shipped(app: Starlette) -> None:
     """The shipped standards, published."""
-    async with unit_of_work(app.state.runtime.session_factory) as session:
-        await publish_shipped(session=session, actor="test")
+    await publish_shipped_standards(app)
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from hub.db import unit_of_work
-from hub.standards.shipped import publish_shipped
+from tests.builders.parties import publish_shipped_standards
 from tests.standards.samples import BUYER, PLATFORM, sample
 
 Gql = Callable[..., Awaitable[dict[str, Any]]]
@@ -68,8 +67,7 @@ def text(body: dict[str, Any]) -> str:
 @pytest.fixture
 async def declared(app: Starlette, gql: Gql, get_token: Token) -> tuple[str, dict[str, Any]]:
     """An import order with buyer and consignee data, declared by its platform."""
-    async with unit_of_work(app.state.runtime.session_factory) as session:
-        await publish_shipped(session=session, actor="test")
+    await publish_shipped_standards(app)
     order = sample("cbec.order", "import-9610")
     platform = await get_token(scopes="declare", enterprise=PLATFORM, name="platform ERP")
     body = await gql(
