@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DEMO_BLOCK = ".venv/bin/hub demo "
+DEMO_LINE = r"^(\.venv/bin/hub demo\b.*?)(\s+#.*)?$"
 SERVED = "127.0.0.1:8000"
 
 # Blocks that cannot run here, by their first line, with the reason.
@@ -41,7 +43,7 @@ NOT_RUN: dict[str, str] = {
     "export HUB_DATABASE_URL=postgresql+asyncpg://hub@db.example/hub": "production set-up: "
     "a PostgreSQL server of your own and a server that runs until stopped "
     "(tests/foundation/test_serve_process.py serves for real)",
-    'curl -s -H "Authorization: Bearer $TOKEN" -H \'Content-Type: application/xml\'': "posts "
+    "curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/xml'": "posts "
     "your own CEB XML files (CEB311.xml, archive/*.xml); tests/customs/ post real messages",
     "hub log verify --jwks jwks.json": "a synopsis with placeholders (ID, [--payload]); "
     "tests/log/ run `hub log verify` on real proofs",
@@ -117,9 +119,7 @@ class Hub:
 
     def token(self, who: str) -> str:
         """A token of the demo client named `who` or bound to enterprise `who`."""
-        client = next(
-            c for c in self.credentials() if who in (c["name"], c.get("enterprise_code"))
-        )
+        client = next(c for c in self.credentials() if who in (c["name"], c.get("enterprise_code")))
         response = httpx.post(
             f"{self.base}/oauth/token",
             data={"grant_type": "client_credentials"},
@@ -156,7 +156,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     for name in ("examples", "standards", "benchmarks"):
         (work / name).symlink_to(ROOT / name)
     for tool in ("curl", "jq"):
-        if shutil_which(tool) is None:
+        if shutil.which(tool) is None:
             pytest.fail(f"the README's examples use {tool}: install it (apt-get install {tool})")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "PROMETHEUS_"))}
@@ -172,7 +172,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     assert len(demo) == 1, "the README's demo block (`.venv/bin/hub demo ...`) is missing"
     # The demo block as written, with fewer orders: its 2,000 take half a minute, and
     # tests/demo/ check them; the README's examples need only some of each kind.
-    smaller = re.sub(r"^(\.venv/bin/hub demo\b.*?)(\s+#.*)?$", r"\1 --orders 300", demo[0].text, flags=re.M)
+    smaller = re.sub(DEMO_LINE, r"\1 --orders 300", demo[0].text, flags=re.MULTILINE)
     _run_shell(hub, Block(demo[0].lang, smaller, demo[0].line))
     process = subprocess.Popen(
         [str(bin_dir / "hub"), "serve", "--port", str(port), "--log-level", "warning"],
@@ -192,12 +192,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def shutil_which(tool: str) -> str | None:
-    from shutil import which
-
-    return which(tool)
 
 
 def _wait_until_serving(base: str, process: subprocess.Popen[str]) -> None:
@@ -232,7 +226,7 @@ def _run_shell(hub: Hub, block: Block) -> str:
     saved = " ".join(shlex.quote(n) for n in sorted(hub.names))
     script = (
         f"set -euo pipefail\nsource {shlex.quote(str(state))}\n{text}\n"
-        f"{{ declare -f; for name in {saved}; do declare -p \"$name\" 2>/dev/null || true; done; }}"
+        f'{{ declare -f; for name in {saved}; do declare -p "$name" 2>/dev/null || true; done; }}'
         f" > {shlex.quote(str(state))}.new\nmv {shlex.quote(str(state))}.new "
         f"{shlex.quote(str(state))}\n"
     )
@@ -319,15 +313,10 @@ def _graphql_run(block: Block) -> GraphQLRun | None:
     return GRAPHQL_RUNS[key] if key else None
 
 
-def _strip_comments(document: str) -> str:
-    # The README annotates fields with `# category` comments; GraphQL allows them as they are.
-    return document
-
-
 def _run_graphql(hub: Hub, block: Block, run: GraphQLRun) -> None:
     where = f"README.md line {block.line} ({block.first!r})"
     headers = {"Authorization": f"Bearer {hub.token(run.principal)}"}
-    body = {"query": _strip_comments(block.text), "variables": run.variables(hub)}
+    body = {"query": block.text, "variables": run.variables(hub)}
     if block.first.startswith("subscription"):
         text = _first_sse_event(hub, body, headers, where)
     else:
@@ -366,9 +355,8 @@ NOT_EXECUTED = {"python", "json", ""}  # code to read, log lines and printed out
 
 
 def test_every_block_is_run_or_listed_with_a_reason() -> None:
-    unknown = [
-        f"line {b.line}: ```{b.lang}" for b in readme_blocks() if b.lang not in RUNNABLE | NOT_EXECUTED
-    ]
+    known = RUNNABLE | NOT_EXECUTED
+    unknown = [f"line {b.line}: ```{b.lang}" for b in readme_blocks() if b.lang not in known]
     assert unknown == [], "blocks in a language the test neither runs nor knows as output"
     unrunnable = [
         f"line {b.line}: {b.first}"
