@@ -27,18 +27,33 @@ from hub.models import metadata
 from tests.support import TEST_ISSUER, RegisteredClient
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# The suite makes its own PostgreSQL databases, all named with this prefix, on the server of
+# the admin URL, and drops them at the end. The admin URL's own database (`test` by default)
+# is only connected to for CREATE/DROP DATABASE; no test ever writes to it.
+DATABASE_PREFIX = "hub_test_"
+SKIP_POSTGRES_ENV = "HUB_TEST_SKIP_POSTGRES"
+SKIP_REASON = f"PostgreSQL variant skipped ({SKIP_POSTGRES_ENV}=1)"
+
+
+def _skip_postgres() -> bool:
+    return os.environ.get(SKIP_POSTGRES_ENV, "") == "1"
+
+
+def _admin_url_given() -> str:
+    return os.environ.get("HUB_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
 
 
 def _postgres_admin_url() -> str | None:
-    """The PostgreSQL server to test against, or None when there is none to reach."""
-    url = os.environ.get("HUB_TEST_POSTGRES_URL")
-    if url:
-        return url
+    """The PostgreSQL server to test against, or None when it cannot be reached (or the
+    PostgreSQL variants are skipped on purpose)."""
+    if _skip_postgres():
+        return None
+    url = _admin_url_given()
 
     async def probe() -> bool:
-        engine = create_async_engine(DEFAULT_POSTGRES_URL)
+        engine = create_async_engine(url)
         try:
-            async with asyncio.timeout(3):
+            async with asyncio.timeout(5):
                 async with engine.connect() as connection:
                     await connection.execute(text("SELECT 1"))
             return True
@@ -47,10 +62,41 @@ def _postgres_admin_url() -> str | None:
         finally:
             await engine.dispose()
 
-    return DEFAULT_POSTGRES_URL if asyncio.run(probe()) else None
+    return url if asyncio.run(probe()) else None
 
 
 POSTGRES_ADMIN_URL = _postgres_admin_url()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Without a reachable PostgreSQL the suite stops at once, unless told to skip it."""
+    if POSTGRES_ADMIN_URL is None and not _skip_postgres():
+        url = make_url(_admin_url_given()).render_as_string(hide_password=True)
+        pytest.exit(
+            f"PostgreSQL is not reachable at {url} (HUB_TEST_POSTGRES_URL, else the default). "
+            "Start it (.ci/run does), name a server you may create databases on with "
+            f"HUB_TEST_POSTGRES_URL, or set {SKIP_POSTGRES_ENV}=1 to run the SQLite variants "
+            "only (the PostgreSQL ones are then skipped and counted at the end).",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Says loudly how many tests the skipped PostgreSQL variants left out."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if SKIP_REASON in str(getattr(report, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.section("PostgreSQL NOT TESTED", sep="!", red=True, bold=True)
+        terminalreporter.write_line(
+            f"{len(skipped)} test(s) were skipped because {SKIP_POSTGRES_ENV}=1: nothing ran "
+            "on PostgreSQL. Run without it (PostgreSQL reachable) before merging.",
+            red=True,
+            bold=True,
+        )
 
 
 def blocking(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
@@ -75,12 +121,13 @@ async def _admin_execute(statement: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
-    """The PostgreSQL admin URL; missing PostgreSQL fails in CI and skips elsewhere."""
+    """The PostgreSQL admin URL (the session stopped at start if it cannot be reached)."""
     if POSTGRES_ADMIN_URL is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is required in CI: set HUB_TEST_POSTGRES_URL")
-        pytest.skip("no PostgreSQL reachable (set HUB_TEST_POSTGRES_URL)")
+        pytest.skip(SKIP_REASON)
     return POSTGRES_ADMIN_URL
+
+
+_CREATED_DATABASES: set[str] = set()
 
 
 @pytest.fixture(scope="session")
@@ -89,14 +136,27 @@ def fresh_postgres_database(postgres_server_url: str) -> Iterator[Callable[[], s
     created: list[str] = []
 
     def make() -> str:
-        name = f"hub_test_{uuid.uuid4().hex[:12]}"
+        name = f"{DATABASE_PREFIX}{uuid.uuid4().hex[:12]}"
         blocking(asyncio.run, _admin_execute(f'CREATE DATABASE "{name}"'))
         created.append(name)
+        _CREATED_DATABASES.add(name)
         return _with_database(postgres_server_url, name)
 
     yield make
     for name in created:
+        # Only what this session created, by name: never another run's or anyone else's.
         blocking(asyncio.run, _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _CREATED_DATABASES.discard(name)
+
+
+def assert_created_here(url: str) -> None:
+    """Refuses a destructive step on a PostgreSQL database this session did not create."""
+    name = make_url(url).database or ""
+    if not (name.startswith(DATABASE_PREFIX) and name in _CREATED_DATABASES):
+        raise RuntimeError(
+            f"refusing to empty database {name!r}: the test suite only empties databases it "
+            f"created ({DATABASE_PREFIX}…)"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +185,7 @@ async def _truncate_all(url: str) -> None:
                  WHERE schemaname = current_schema() LOOP
             EXECUTE format('ALTER SEQUENCE %I.%I RESTART', s.schemaname, s.sequencename);
         END LOOP; END $$"""
+    assert_created_here(url)
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
