@@ -17,6 +17,8 @@ import strawberry
 
 from hub.graphql.context import BadInput
 
+# Ids `nodes(ids:)` takes at once (enforced with the other list caps, hub.graphql.limits).
+MAX_NODES = 100
 # The base64url alphabet only: `urlsafe_b64decode` would silently drop other characters.
 _ID = re.compile(r"[A-Za-z0-9_-]{1,600}")
 # A decoded key part: printable and short (a NUL would reach PostgreSQL as a 500).
