@@ -9,7 +9,9 @@ existing record from a missing one.
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from hub.graphql.node import MAX_NODES, global_id, parse_global_id
@@ -279,3 +281,27 @@ async def test_an_id_is_refused_where_the_key_it_spells_is(hub_actors: Actors) -
     body = await hub_actors.query(NODE, scopes="finance:read", variables={"id": ids["Order"]})
     assert body["data"]["node"] is None
     assert {e["extensions"].get("category") for e in body["errors"]} >= {"registration"}
+
+
+def _readme_examples() -> list[str]:
+    """The GraphQL examples of the README's Relay section, as written."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("#### Relay: global ids", 1)[1].split("\n### ", 1)[0]
+    return re.findall(r"```graphql\n(.*?)```", section, flags=re.S)
+
+
+async def test_the_readme_examples_run_as_written(hub_actors: Actors) -> None:
+    ids = await _filed(hub_actors)
+    refetch, backward = _readme_examples()
+    body = await hub_actors.query(refetch, scopes="customs:read", variables={"id": ids["Order"]})
+    assert "errors" not in body, body
+    assert body["data"]["node"]["orderNo"] == ORDER_NO
+    assert body["data"]["node"]["payment"]["id"] == ids["Payment"]
+    body = await hub_actors.query(backward, scopes="customs:read")
+    assert "errors" not in body, body
+    [edge] = body["data"]["orders"]["edges"]
+    assert edge["node"]["id"] == ids["Order"]
+    assert body["data"]["orders"]["pageInfo"] == {
+        "hasPreviousPage": False,
+        "startCursor": edge["cursor"],
+    }
