@@ -63,6 +63,7 @@ from hub.declarations.service import MAX_BATCH
 from hub.documents.service import MAX_PER_CALL as MAX_DOCUMENTS
 from hub.events.kinds import EventKind
 from hub.graphql.errors import HideSuggestions
+from hub.graphql.node import MAX_NODES
 from hub.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
 from hub.stats.service import Dimension
 
@@ -83,6 +84,7 @@ MAX_ENTITIES = MAX_FIRST
 LIST_CAPS: dict[str, int] = {
     "Query._entities(representations)": MAX_ENTITIES,
     "Query.statistics(groupBy)": len(Dimension),
+    "Query.nodes(ids)": MAX_NODES,
     "Mutation.declareBatch(inputs)": MAX_BATCH,
     "Mutation.registerTrustedDocuments(documents)": MAX_DOCUMENTS,
     # Event kinds: each kind at most once is all a caller can mean.

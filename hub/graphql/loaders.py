@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -223,6 +224,8 @@ class Page:
     size: int
     after: int | None
     conditions: Any = field(compare=False, hash=False)
+    before: int | None = None
+    backward: bool = False  # the last `size` rows of the range, fetched last first
 
 
 class PagesByOwnerLoader(DataLoader[tuple[str, Page], list[Any]]):
@@ -243,24 +246,29 @@ class PagesByOwnerLoader(DataLoader[tuple[str, Page], list[Any]]):
         found: dict[tuple[str, Page], list[Any]] = defaultdict(list)
         for page, codes in by_page.items():
             owner = models.Enterprise.code
+            order = operator.methodcaller("desc" if page.backward else "asc")
             ranked = (
                 select(
                     model.id.label("node_id"),
                     owner.label("owner"),
-                    func.row_number().over(partition_by=owner, order_by=model.id).label("rn"),
+                    func.row_number()
+                    .over(partition_by=owner, order_by=order(model.id))
+                    .label("rn"),
                 )
                 .join(models.Enterprise, or_(*(named == owner for named in self._owners)))
                 .where(owner.in_(codes), page.conditions)
             )
             if page.after is not None:
                 ranked = ranked.where(model.id > page.after)
+            if page.before is not None:
+                ranked = ranked.where(model.id < page.before)
             sub = ranked.subquery()
             node = aliased(model)
             rows = await self._session().execute(
                 select(node, sub.c.owner)
                 .join(sub, sub.c.node_id == node.id)
                 .where(sub.c.rn <= page.size + 1)
-                .order_by(sub.c.owner, node.id)
+                .order_by(sub.c.owner, order(node.id))
             )
             for row, code in rows:
                 found[(code, page)].append(row)

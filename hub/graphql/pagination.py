@@ -6,9 +6,11 @@ import asyncio
 import base64
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from sqlalchemy import Select
 
 from hub.graphql.context import BadInput
 
@@ -25,9 +27,16 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-@strawberry.type
+@strawberry.type(
+    description="Where a page sits. Only the side a page was fetched towards is measured: "
+    "paging forward (first/after) hasNextPage says whether more edges follow and "
+    "hasPreviousPage is false; paging backward (last/before) hasPreviousPage says whether "
+    "more edges precede and hasNextPage is false (as the Relay cursor specification allows)."
+)
 class PageInfo:
     has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
     end_cursor: str | None
 
 
@@ -41,6 +50,27 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which page of a keyset a caller asked for: `size` edges after `after` and before
+    `before`, the first ones (forward) or the last ones (backward)."""
+
+    size: int
+    backward: bool = False
+    after: Any = None
+    before: Any = None
+
+    def keyset(self, query: Select[Any], column: Any) -> Select[Any]:
+        """`query` narrowed to the window's range, ordered towards the page's far end,
+        with one row beyond the page (it tells whether there are more)."""
+        if self.after is not None:
+            query = query.where(column > self.after)
+        if self.before is not None:
+            query = query.where(column < self.before)
+        order = column.desc() if self.backward else column.asc()
+        return query.order_by(order).limit(self.size + 1)
 
 
 def encode_cursor(kind: str, position: int | str) -> str:
@@ -79,40 +109,74 @@ def decode_text_cursor(kind: str, cursor: str | None) -> str | None:
     return position
 
 
-def page_size(first: int | None) -> int:
-    """`first`, defaulted and capped; BAD_USER_INPUT when out of range."""
+def page_size(first: int | None, name: str = "first") -> int:
+    """`first` (or `last`), defaulted and capped; BAD_USER_INPUT when out of range."""
     if first is None:
         return DEFAULT_FIRST
     if first < 0 or first > MAX_FIRST:
-        raise BadInput(f"first must be between 0 and {MAX_FIRST}")
+        raise BadInput(f"{name} must be between 0 and {MAX_FIRST}")
     return first
+
+
+def window(
+    kind: str,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    text: bool = False,
+) -> Window:
+    """The window the Relay arguments ask for; BAD_USER_INPUT for a bad cursor or size.
+
+    `first` and `last` together are refused: the Relay specification discourages them
+    and a page that is both the first n and the last m of a range means nothing useful."""
+    if first is not None and last is not None:
+        raise BadInput("give either first (paging forward) or last (paging backward), not both")
+    decode = decode_text_cursor if text else decode_cursor
+    return Window(
+        size=page_size(last, "last") if last is not None else page_size(first),
+        backward=last is not None,
+        after=decode(kind, after),
+        before=decode(kind, before),
+    )
 
 
 def connection(
     nodes: list[T],
     positions: Sequence[int | str],
     kind: str,
-    size: int,
+    size: int | Window,
     *,
-    has_next: bool | None = None,
+    has_more: bool | None = None,
 ) -> Connection[T]:
-    """Builds a connection from up to size+1 fetched nodes (the extra one means a next page);
-    callers that drop rows after fetching pass `has_next` from the rows they fetched."""
-    if has_next is None:
-        has_next = len(nodes) > size
-    nodes, positions = nodes[:size], positions[:size]
+    """Builds a connection from up to size+1 nodes fetched towards the window's far end
+    (the extra one means more); callers that drop rows after fetching pass `has_more`
+    from the rows they fetched. A backward window's nodes come last first: they are put
+    back in the keyset's order here."""
+    span = size if isinstance(size, Window) else Window(size=size)
+    if has_more is None:
+        has_more = len(nodes) > span.size
+    nodes, positions = nodes[: span.size], positions[: span.size]
+    if span.backward:
+        nodes, positions = nodes[::-1], positions[::-1]
     edges = [
         Edge(cursor=encode_cursor(kind, p), node=n) for n, p in zip(nodes, positions, strict=True)
     ]
     return Connection(
         edges=edges,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        page_info=PageInfo(
+            has_next_page=has_more and not span.backward,
+            has_previous_page=has_more and span.backward,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
     )
 
 
 async def visible_page(
     rows: Sequence[R],
-    size: int,
+    size: int | Window,
     kind: str,
     *,
     node_of: Callable[[R], Awaitable[T | None]],
@@ -121,9 +185,14 @@ async def visible_page(
     """A page from up to size+1 fetched rows, dropping those the caller may not see.
 
     The nodes are built concurrently so their DataLoader calls batch into one statement."""
-    page = rows[:size]
+    span = size if isinstance(size, Window) else Window(size=size)
+    page = rows[: span.size]
     nodes = await asyncio.gather(*(node_of(r) for r in page))
     visible = [(n, position_of(r)) for n, r in zip(nodes, page, strict=True) if n is not None]
     return connection(
-        [n for n, _ in visible], [p for _, p in visible], kind, size, has_next=len(rows) > size
+        [n for n, _ in visible],
+        [p for _, p in visible],
+        kind,
+        span,
+        has_more=len(rows) > span.size,
     )

@@ -19,6 +19,7 @@ from hub.graphql.me import MeQuery
 from hub.graphql.scalars import SCALARS
 from hub.graphql.standards.schema import StandardsMutation, StandardsQuery
 from hub.graphql.stats.schema import StatsQuery
+from hub.graphql.trade.nodes import NodeQuery
 from hub.graphql.trade.schema import ENTITY_TYPES, TradeQuery
 from hub.graphql.trusted.schema import TrustedDocumentsMutation, TrustedDocumentsQuery
 from hub.graphql.webhooks import WebhooksMutation, WebhooksQuery
@@ -29,6 +30,7 @@ QUERIES: tuple[type, ...] = (
     StandardsQuery,
     DeclarationsQuery,
     TradeQuery,
+    NodeQuery,
     ConsentsQuery,
     AccessLogQuery,
     StatsQuery,

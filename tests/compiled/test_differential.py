@@ -33,19 +33,19 @@ ORDER_SCALARS = [
     "ebpCode", "orderNo", "ebcCode", "payCode", "orderType", "direction", "tradeMode",
     "currency", "goodsValue", "freight", "discount", "acturalPaid", "appTime", "status",
     "version", "taxTotal", "taxComputed", "riskFlags", "customsStatus", "buyerName",
-    "buyerIdNumber", "buyerTelephone", "consignee", "consigneeAddress", "__typename",
+    "buyerIdNumber", "buyerTelephone", "consignee", "consigneeAddress", "__typename", "id",
 ]  # fmt: skip
 ORDER_ITEM = [
     "gnum", "itemName", "gmodel", "unit", "qty", "price", "totalPrice", "currency", "country",
 ]  # fmt: skip
-PAYMENT = ["payCode", "payTransactionId", "amountPaid", "currency", "payTime", "payerName",
+PAYMENT = ["id", "payCode", "payTransactionId", "amountPaid", "currency", "payTime", "payerName",
            "payerIdNumber"]  # fmt: skip
-RECEIPT = ["payCode", "payNo", "charge", "currency", "accountingDate"]
-WAYBILL = ["logisticsCode", "logisticsNo", "weight", "lastMilestone", "consignee",
+RECEIPT = ["id", "payCode", "payNo", "charge", "currency", "accountingDate"]
+WAYBILL = ["id", "logisticsCode", "logisticsNo", "weight", "lastMilestone", "consignee",
            "consigneeTelephone", "consigneeAddress"]  # fmt: skip
 INVENTORY_ITEM = ["gnum", "gcode", "gname", "gmodel", "country", "qty", "unit", "price",
                   "totalPrice"]  # fmt: skip
-INVENTORY = ["copNo", "invtNo", "tradeMode", "customsCode", "agentCode", "customsStatus",
+INVENTORY = ["id", "copNo", "invtNo", "tradeMode", "customsCode", "agentCode", "customsStatus",
              "buyerName", "buyerIdNumber"]  # fmt: skip
 # Fields the compiled path leaves to strawberry: the document falls back as a whole.
 UNSUPPORTED = ["provenance { declarationId }"]
@@ -135,10 +135,14 @@ def request(draw: st.DrawFn, data: Data) -> dict[str, Any]:
     arguments: dict[str, Any] = {}
     if draw(st.booleans()):
         arguments["first"] = draw(st.sampled_from([0, 1, 3, 7, 40, 500, -1, 501]))
+    cursors = st.sampled_from([*data.cursors, _cursor("x"), "!!", _cursor("9" * 20), "b3JkZXI6"])
     if draw(st.integers(0, 3)) == 0:
-        arguments["after"] = draw(
-            st.sampled_from([*data.cursors, _cursor("x"), "!!", _cursor("9" * 20), "b3JkZXI6"])
-        )
+        arguments["after"] = draw(cursors)
+    if draw(st.integers(0, 3)) == 0:
+        # Backward (first with last is refused on both paths alike).
+        arguments["last"] = draw(st.sampled_from([0, 2, 5, 40, -1, 501]))
+        if draw(st.booleans()):
+            arguments["before"] = draw(cursors)
     if draw(st.booleans()):
         flt: dict[str, Any] = {}
         if draw(st.booleans()):
@@ -159,10 +163,17 @@ def request(draw: st.DrawFn, data: Data) -> dict[str, Any]:
     edge = "cursor node { " + selection + " }"
     connection = _alias(draw, "edges") + " { " + edge + " }"
     if draw(st.booleans()):
-        connection += " pageInfo { " + " ".join(_fields(draw, ["hasNextPage", "endCursor"])) + " }"
+        info = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"]
+        connection += " pageInfo { " + " ".join(_fields(draw, info)) + " }"
     if draw(st.booleans()):
         # As variables: coerced by graphql-core on both paths.
-        names = {"first": "Int", "after": "String", "filter": "OrderFilter"}
+        names = {
+            "first": "Int",
+            "after": "String",
+            "last": "Int",
+            "before": "String",
+            "filter": "OrderFilter",
+        }
         definitions = ", ".join(f"${k}: {names[k]}" for k in arguments)
         call = ", ".join(f"{k}: ${k}" for k in arguments)
         head = f"query Orders({definitions})" if arguments else "query Orders"

@@ -32,7 +32,7 @@ from hub.graphql.declarations.types import (
     DeclareBatchPayload,
     DeclarePayload,
 )
-from hub.graphql.pagination import Connection, connection, decode_cursor, page_size
+from hub.graphql.pagination import Connection, connection, window
 from hub.observability.metrics import metrics
 from hub.standards.categories import shipped_categories
 
@@ -190,11 +190,12 @@ class DeclarationsQuery:
         filter: DeclarationFilter | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Declaration]:
-        size = page_size(first)
-        position = decode_cursor("declaration", after)
+        span = window("declaration", first=first, after=after, last=last, before=before)
         principal = info.context.principal
-        query = select(DeclarationRow).order_by(DeclarationRow.chain_index).limit(size + 1)
+        query = select(DeclarationRow)
         if not _reads_all(principal):
             query = query.where(DeclarationRow.declarant == (principal.enterprise_code or ""))
         elif filter and filter.declarant:
@@ -206,15 +207,14 @@ class DeclarationsQuery:
             viewer = await info.context.viewer()
             require_readable(_record_key_uses(filter.standard_id), readable_anywhere(viewer))
             query = query.where(DeclarationRow.record_key == filter.record_key)
-        if position is not None:
-            query = query.where(DeclarationRow.chain_index > position)
+        query = span.keyset(query, DeclarationRow.chain_index)
         rows = list(await info.context.read_session.scalars(query))
-        _touch(info, rows[:size])
+        _touch(info, rows[: span.size])
         return connection(
             [Declaration.from_row(r) for r in rows],
             [r.chain_index for r in rows],
             "declaration",
-            size,
+            span,
         )
 
     @strawberry.field(

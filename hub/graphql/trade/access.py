@@ -8,7 +8,7 @@ from typing import Any
 from hub.access import authority
 from hub.access.policy import Grant
 from hub.graphql.context import Info
-from hub.graphql.pagination import Connection, visible_page
+from hub.graphql.pagination import Connection, Window, visible_page
 from hub.graphql.trade.types import Order
 from hub.trade import models
 
@@ -23,6 +23,18 @@ async def group_documents(info: Info, row: models.Order) -> dict[str, Any | None
     return dict(await loaders.group_by_order.load(key))
 
 
+async def order_grant(info: Info, row: models.Order) -> tuple[Grant | None, dict[str, Any]]:
+    """The caller's grant on an order (None: invisible) and its group's documents, from
+    the authority table; nothing is noted in the access log yet."""
+    viewer = await info.context.viewer()
+    documents = await group_documents(info, row)
+    reads, _ = authority.group_reads(viewer.enterprise, row, documents)
+    grant = viewer.grant_for_order(
+        ebp_code=row.ebp_code, ebc_code=row.ebc_code, app_time=row.app_time, reads=reads
+    )
+    return grant, documents
+
+
 async def order_node(
     info: Info,
     row: models.Order,
@@ -34,12 +46,7 @@ async def order_node(
 
     `keep` is a filter's per-record check (`filters.order_filter_check`): a row it refuses
     is left out, as if invisible."""
-    viewer = await info.context.viewer()
-    documents = await group_documents(info, row)
-    reads, _ = authority.group_reads(viewer.enterprise, row, documents)
-    grant = viewer.grant_for_order(
-        ebp_code=row.ebp_code, ebc_code=row.ebc_code, app_time=row.app_time, reads=reads
-    )
+    grant, documents = await order_grant(info, row)
     if grant is None or (keep is not None and not keep(grant, row)):
         return None
     info.context.audit.touch(
@@ -61,7 +68,7 @@ async def load_order(info: Info, *, ebp_code: str, order_no: str) -> Order | Non
 async def order_connection(
     info: Info,
     rows: list[models.Order],
-    size: int,
+    size: int | Window,
     keep: Callable[[Grant, Any], bool] | None = None,
 ) -> Connection[Order]:
     """A page of orders from up to size+1 fetched rows, each under the caller's grant."""

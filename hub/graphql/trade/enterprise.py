@@ -14,7 +14,8 @@ from hub.access.policy import Grant
 from hub.graphql.context import Info
 from hub.graphql.credit.enterprise import EnterpriseCredit
 from hub.graphql.loaders import Page
-from hub.graphql.pagination import Connection, decode_cursor, page_size, visible_page
+from hub.graphql.node import Node, global_id
+from hub.graphql.pagination import Connection, Window, visible_page, window
 from hub.graphql.trade.access import order_connection
 from hub.graphql.trade.fields import guarded
 from hub.graphql.trade.filters import OrderFilter, RowCheck, order_conditions, order_filter_check
@@ -29,13 +30,17 @@ def _filter_key(f: OrderFilter | None) -> tuple[Any, ...]:
 
 
 @strawberry.federation.type(keys=["code"], description="An enterprise of the zone.")
-class Enterprise:
+class Enterprise(Node):
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Enterprise]
     # Categories of this enterprise's records the caller may list at all (its department,
     # its own enterprise, a consent of this enterprise); each listed node then has its own
     # grant, so a bank's ORDER consent lists orders though the node itself is registration.
     lists: strawberry.Private[frozenset[C]] = frozenset()
+
+    @guarded(source="cbec.enterprise:/code", description="The global id (Node), from its code.")
+    def id(self) -> strawberry.ID:
+        return global_id("Enterprise", self.row.code)
 
     @guarded(
         source="cbec.enterprise:/code", description="USCC (18 characters) or customs code (10)."
@@ -97,18 +102,15 @@ class Enterprise:
         filter: OrderFilter | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Order] | None:
-        size = page_size(first)
+        span = window("order", first=first, after=after, last=last, before=before)
         viewer = await info.context.viewer()
         keep = order_filter_check(filter, viewer)
-        page = Page(
-            filter_key=_filter_key(filter),
-            size=size,
-            after=decode_cursor("order", after),
-            conditions=order_conditions(filter) & viewer.order_rows(),
-        )
+        page = _page(span, _filter_key(filter), order_conditions(filter) & viewer.order_rows())
         rows = await info.context.loaders.orders_by_enterprise.load((self.row.code, page))
-        return await order_connection(info, rows, size, keep)
+        return await order_connection(info, rows, span, keep)
 
     @guarded(
         listing=True,
@@ -117,11 +119,15 @@ class Enterprise:
         "that you may see, each under your grant on it.",
     )
     async def payments(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Payment] | None:
-        return await _documents(
-            info, self.row.code, "payment", Payment, lambda r: r.pay_time, first, after
-        )
+        span = window("payment", first=first, after=after, last=last, before=before)
+        return await _documents(info, self.row.code, "payment", Payment, lambda r: r.pay_time, span)
 
     @guarded(
         listing=True,
@@ -130,10 +136,16 @@ class Enterprise:
         "grant on it.",
     )
     async def receipts(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Receipt] | None:
+        span = window("receipt", first=first, after=after, last=last, before=before)
         return await _documents(
-            info, self.row.code, "receipt", Receipt, lambda r: r.accounting_date, first, after
+            info, self.row.code, "receipt", Receipt, lambda r: r.accounting_date, span
         )
 
     @guarded(
@@ -143,16 +155,21 @@ class Enterprise:
         "under your grant on it.",
     )
     async def waybills(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Waybill] | None:
+        span = window("waybill", first=first, after=after, last=last, before=before)
         return await _documents(
             info,
             self.row.code,
             "waybill",
             Waybill,
             lambda r: str(r.payload.get("appTime", "")),
-            first,
-            after,
+            span,
         )
 
     @guarded(
@@ -162,16 +179,21 @@ class Enterprise:
         "platform, seller, guarantor, owner) that you may see, each under your grant on it.",
     )
     async def inventories(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Inventory] | None:
+        span = window("inventory", first=first, after=after, last=last, before=before)
         return await _documents(
             info,
             self.row.code,
             "inventory",
             Inventory,
             lambda r: str(r.payload.get("declTime", "")),
-            first,
-            after,
+            span,
         )
 
     @classmethod
@@ -194,20 +216,13 @@ async def _documents(
     kind: str,
     node: Any,
     date_of: Callable[[Any], str],
-    first: int | None,
-    after: str | None,
+    span: Window,
 ) -> Any:
     """A page of an enterprise's documents of one kind, each under the caller's grant."""
-    size = page_size(first)
     viewer = await info.context.viewer()
     loader_name, model = _DOCUMENTS[kind]
     standard_id = f"cbec.{kind}"
-    page = Page(
-        filter_key=(),
-        size=size,
-        after=decode_cursor(kind, after),
-        conditions=model.status == "ACTIVE",
-    )
+    page = _page(span, (), model.status == "ACTIVE")
     rows = await getattr(info.context.loaders, loader_name).load((owner, page))
 
     async def node_of(row: Any) -> Any:
@@ -229,7 +244,19 @@ async def _documents(
         )
         return node(grant=grant, row=row)
 
-    return await visible_page(rows, size, kind, node_of=node_of, position_of=lambda r: r.id)
+    return await visible_page(rows, span, kind, node_of=node_of, position_of=lambda r: r.id)
+
+
+def _page(span: Window, filter_key: tuple[Any, ...], conditions: Any) -> Page:
+    """The loader's page for a window (equal pages of different enterprises batch)."""
+    return Page(
+        filter_key=filter_key,
+        size=span.size,
+        after=span.after,
+        before=span.before,
+        backward=span.backward,
+        conditions=conditions,
+    )
 
 
 async def enterprise_node(

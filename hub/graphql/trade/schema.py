@@ -6,13 +6,7 @@ import strawberry
 from sqlalchemy import select
 
 from hub.graphql.context import Info
-from hub.graphql.pagination import (
-    Connection,
-    decode_cursor,
-    decode_text_cursor,
-    page_size,
-    visible_page,
-)
+from hub.graphql.pagination import Connection, visible_page, window
 from hub.graphql.trade.access import load_order, order_connection
 from hub.graphql.trade.enterprise import (
     Enterprise,
@@ -43,32 +37,30 @@ class TradeQuery:
             )
         return None if row is None else await enterprise_node(info, row)
 
-    @strawberry.field(description="Enterprises you may see, by code (keyset-paginated).")
+    @strawberry.field(
+        description="Enterprises you may see, by code (keyset-paginated: first/after "
+        "forward, last/before backward)."
+    )
     async def enterprises(
         self,
         info: Info,
         filter: EnterpriseFilter | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Enterprise]:
-        size = page_size(first)
+        span = window("enterprise", first=first, after=after, last=last, before=before, text=True)
         viewer = await info.context.viewer()
         keep = enterprise_filter_check(filter, viewer)
-        query = (
-            select(models.Enterprise)
-            .where(enterprise_conditions(filter))
-            .order_by(models.Enterprise.code)
-            .limit(size + 1)
-        )
+        query = select(models.Enterprise).where(enterprise_conditions(filter))
         if not viewer.sees_every_record:
             query = query.where(enterprise_rows(viewer.enterprise, list(viewer.consents)))
-        position = decode_text_cursor("enterprise", after)
-        if position is not None:
-            query = query.where(models.Enterprise.code > position)
+        query = span.keyset(query, models.Enterprise.code)
         rows = list(await info.context.read_session.scalars(query))
         return await visible_page(
             rows,
-            size,
+            span,
             "enterprise",
             node_of=lambda r: enterprise_node(info, r, keep=keep),
             position_of=lambda r: r.code,
@@ -82,7 +74,8 @@ class TradeQuery:
         return await load_order(info, ebp_code=ebp_code, order_no=order_no)
 
     @strawberry.field(
-        description="Orders you may see, oldest first (keyset-paginated, stable under inserts)."
+        description="Orders you may see, oldest first (keyset-paginated, stable under inserts: "
+        "first/after forward, last/before backward)."
     )
     async def orders(
         self,
@@ -90,21 +83,15 @@ class TradeQuery:
         filter: OrderFilter | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Order]:
-        size = page_size(first)
+        span = window("order", first=first, after=after, last=last, before=before)
         viewer = await info.context.viewer()
         keep = order_filter_check(filter, viewer)
-        query = (
-            select(models.Order)
-            .where(order_conditions(filter), viewer.order_rows())
-            .order_by(models.Order.id)
-            .limit(size + 1)
-        )
-        position = decode_cursor("order", after)
-        if position is not None:
-            query = query.where(models.Order.id > position)
-        rows = list(await info.context.read_session.scalars(query))
-        return await order_connection(info, rows, size, keep)
+        query = select(models.Order).where(order_conditions(filter), viewer.order_rows())
+        rows = list(await info.context.read_session.scalars(span.keyset(query, models.Order.id)))
+        return await order_connection(info, rows, span, keep)
 
 
 # Federation entity types that no query returns directly must still be in the schema.

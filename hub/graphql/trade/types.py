@@ -13,6 +13,7 @@ from hub.access.policy import Category as C
 from hub.access.policy import Grant
 from hub.declarations.models import Declaration as DeclarationRow
 from hub.graphql.context import Info
+from hub.graphql.node import Node, global_id
 from hub.graphql.scalars import Decimal
 from hub.graphql.trade import clearance
 from hub.graphql.trade.clearance import (
@@ -197,9 +198,15 @@ class CustomsStatusChange:
 @strawberry.federation.type(
     description=f"An import payment (411). {authority.describe_type('cbec.payment')}"
 )
-class Payment:
+class Payment(Node):
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Payment]
+
+    @guarded(
+        source="cbec.payment:/payTransactionId", description="The global id (Node), from its key."
+    )
+    def id(self) -> strawberry.ID:
+        return global_id("Payment", self.row.pay_code, self.row.pay_transaction_id)
 
     @guarded(source="cbec.payment:/payCode")
     def pay_code(self) -> str | None:
@@ -240,9 +247,13 @@ class Payment:
 @strawberry.federation.type(
     description="An export receipt of payment (403). " + authority.describe_type("cbec.receipt")
 )
-class Receipt:
+class Receipt(Node):
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Receipt]
+
+    @guarded(source="cbec.receipt:/payNo", description="The global id (Node), from its key.")
+    def id(self) -> strawberry.ID:
+        return global_id("Receipt", self.row.pay_code, self.row.pay_no)
 
     @guarded(source="cbec.receipt:/payCode")
     def pay_code(self) -> str | None:
@@ -276,9 +287,13 @@ class Receipt:
     description="A waybill (511 / 505) and its milestones. "
     + authority.describe_type("cbec.waybill")
 )
-class Waybill:
+class Waybill(Node):
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Waybill]
+
+    @guarded(source="cbec.waybill:/logisticsNo", description="The global id (Node), from its key.")
+    def id(self) -> strawberry.ID:
+        return global_id("Waybill", self.row.logistics_code, self.row.logistics_no)
 
     @guarded(source="cbec.waybill:/logisticsCode")
     def logistics_code(self) -> str | None:
@@ -363,9 +378,13 @@ class Waybill:
     description="A customs inventory (621 / 603) and its status. "
     + authority.describe_type("cbec.inventory")
 )
-class Inventory:
+class Inventory(Node):
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Inventory]
+
+    @guarded(source="cbec.inventory:/orderNo", description="The global id (Node), from its key.")
+    def id(self) -> strawberry.ID:
+        return global_id("Inventory", self.row.ebp_code, self.row.order_no)
 
     @guarded(source="cbec.inventory:/copNo")
     def cop_no(self) -> str | None:
@@ -494,9 +513,13 @@ class Inventory:
     description="An e-commerce order with its documents, match result and risk flags. "
     + authority.describe_type("cbec.order"),
 )
-class Order:
+class Order(Node):
     grant: strawberry.Private[Grant]
     row: strawberry.Private[models.Order]
+
+    @guarded(source="cbec.order:/orderNo", description="The global id (Node), from its key.")
+    def id(self) -> strawberry.ID:
+        return global_id("Order", self.row.ebp_code, self.row.order_no)
 
     @guarded(source="cbec.order:/ebpCode", description="The platform's enterprise code.")
     def ebp_code(self) -> str | None:
