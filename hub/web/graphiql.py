@@ -53,6 +53,7 @@ _PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Hub GraphiQL</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{assets}/graphiql/graphiql.min.css?v={graphiql}">
 <link rel="stylesheet" href="{assets}/hub/graphiql-page.css">
 </head>
