@@ -127,10 +127,10 @@ def install(*, web_dir: Path = WEB_DIR, force: bool = False) -> bool:
     return True
 
 
-def main() -> int:
+def main(*, web_dir: Path = WEB_DIR) -> int:
     """Installs the bundles when missing; exit status 1 (with the reason) when it cannot."""
     try:
-        ran = install()
+        ran = install(web_dir=web_dir)
     except InstallFailed as failed:
         print(f"GraphiQL assets: {failed}", file=sys.stderr)
         return 1

@@ -6,16 +6,25 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.config import Settings
-from hub.web import graphiql
-from hub.web.assets import WEB_DIR, GraphiQLAssets, install_command, pinned_versions
+from hub.web import assets, graphiql
+from hub.web.assets import (
+    WEB_DIR,
+    GraphiQLAssets,
+    InstallFailed,
+    install,
+    install_command,
+    pinned_versions,
+)
 from tests.support import TEST_ISSUER
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
@@ -180,3 +189,15 @@ def test_the_committed_files_pin_exact_versions_and_ship_no_bundle() -> None:
     assert (WEB_DIR / "package-lock.json").is_file()
     ignored = (ROOT / ".gitignore").read_text().splitlines()
     assert "node_modules/" in ignored
+
+
+def test_installing_without_npm_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copyfile(WEB_DIR / "package.json", tmp_path / "package.json")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm on it
+    with pytest.raises(InstallFailed, match="npm is not installed") as failed:
+        install(web_dir=tmp_path)
+    assert f"npm ci --prefix {tmp_path}" in str(failed.value)
+    assert assets.main(web_dir=tmp_path) == 1
+    assert "GraphiQL assets: npm is not installed" in capsys.readouterr().err
