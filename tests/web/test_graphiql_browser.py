@@ -34,7 +34,7 @@ from tests.conftest import blocking
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-TOKEN_TTL_SECONDS = 5  # short, so that the test sees the panel renew the token
+TOKEN_TTL_SECONDS = 6  # short, so that the test sees the panel renew the token
 STORAGE_KEY = "hub-graphiql-token"
 
 
@@ -173,7 +173,7 @@ def _requested_urls(driver: Any) -> list[str]:
     return urls
 
 
-def _wait(condition: Callable[[], Any], what: str, timeout: float = 8.0) -> Any:
+def _wait(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:

@@ -125,8 +125,8 @@
 
   function scheduleRenewal(token) {
     window.clearTimeout(renewTimer);
-    // Renew a fifth of the lifetime (at most a minute) before expiry.
-    var margin = Math.min(60000, token.expires_in * 200);
+    // Renew a quarter of the lifetime (at most a minute) before expiry.
+    var margin = Math.min(60000, token.expires_in * 250);
     var delay = Math.max(0, token.expires_at - margin - Date.now());
     renewTimer = window.setTimeout(renew, delay);
   }
@@ -205,16 +205,26 @@
 
   var serverFetcher = GraphiQL.createFetcher({ url: graphqlUrl, fetch: authorizedFetch });
 
-  function fetcher(params, options) {
+  async function fetcher(params, options) {
     var token = stored();
+    if (token && token.expires_at - Date.now() < 1000 && secret !== null) {
+      // Expired or about to (the renewal timer was late): renew before asking.
+      try {
+        token = await requestToken(token.client_id, secret, token.scope);
+        scheduleRenewal(token);
+      } catch (error) {
+        signOut("Could not renew the token: " + error.message + ". Sign in again.", true);
+        token = null;
+      }
+    }
     if (!token || token.expires_at <= Date.now()) {
-      return Promise.resolve({
+      return {
         errors: [{
           message: "Not signed in: enter a client id and secret in the sign-in panel above " +
             "(the demo clients are in " + demoFile + ", written by `hub demo`).",
           extensions: { code: "UNAUTHENTICATED" },
         }],
-      });
+      };
     }
     return serverFetcher(params, options);
   }
