@@ -26,6 +26,8 @@ from hub.observability import tracing
 from hub.observability.request_log import RequestLogMiddleware
 from hub.runtime import Runtime
 from hub.standards import routes as standards_routes
+from hub.web import graphiql as graphiql_page
+from hub.web.assets import GraphiQLAssets
 
 
 def create_app(
@@ -62,6 +64,7 @@ def create_app(
         *health.ROUTES,
         *observability_routes.ROUTES,
         *log_routes.ROUTES,
+        *graphiql_page.ROUTES,
     ]
     # Outermost first. The request log sees every response, the 503s and 413s included;
     # the database-outage guard wraps the routes and the body limit, so that any of them
@@ -78,5 +81,7 @@ def create_app(
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.runtime = runtime
+    # Where GraphiQL's npm packages are installed (tests point it at an empty directory).
+    app.state.graphiql_assets = GraphiQLAssets()
     app.state.graphql = graphql  # its `compiled` path can be switched off (tests, benchmarks)
     return app

@@ -29,11 +29,10 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.federation import Schema
 from strawberry.http import process_result
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -51,6 +50,7 @@ from hub.http import caching, rate_limit, unavailable
 from hub.observability.metrics import metrics
 from hub.observability.request_log import STATE_GRAPHQL_DOCUMENT
 from hub.runtime import Runtime
+from hub.web import graphiql
 
 log = logging.getLogger("hub.graphql")
 
@@ -424,7 +424,8 @@ class GraphQLEndpoint:
                 405, "METHOD_NOT_ALLOWED", "use GET or POST", headers={"Allow": "GET, POST"}
             )
         if self.graphiql and _wants_ide(request):
-            return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+            # The hub's own page: bundles from its origin, a sign-in panel (hub/web).
+            return graphiql.page(request.app.state.graphiql_assets)
         runtime: Runtime = request.app.state.runtime
         try:
             principal = await runtime.verifier.verify_header(request.headers.get("authorization"))

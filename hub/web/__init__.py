@@ -1,0 +1,1 @@
+"""The hub's browser pages: GraphiQL, its installed bundles and its sign-in panel."""
