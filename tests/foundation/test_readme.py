@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 import pytest
 
+from hub.graphql.node import global_id
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +51,9 @@ NOT_RUN: dict[str, str] = {
     "tests/log/ run `hub log verify` on real proofs",
     ".venv/bin/python benchmarks/bench_log.py": "benchmarks, minutes long",
     ".venv/bin/python benchmarks/load.py": "a load test, minutes long",
+    "npm ci --prefix hub/web --no-audit --no-fund": "installs GraphiQL's bundles from the npm "
+    "registry into the checkout (not the test's copy); tests/web/ install them with the same "
+    "`npm ci` through hub.web.assets and load the page in Chromium",
 }
 
 # Shell blocks whose output must show something particular, by first line.
@@ -297,12 +302,18 @@ GRAPHQL_RUNS: dict[str, GraphQLRun] = {
     "{ accessLog(filter:": GraphQLRun(PLATFORM, expect=('"operationName"',)),
     "subscription {": GraphQLRun(CUSTOMS, expect=('"cursor"',)),
     "mutation {": GraphQLRun(CUSTOMS, expect=('"secret": "whsec_',)),
+    "query ($id: ID!)": GraphQLRun(
+        CUSTOMS,
+        lambda hub: {"id": global_id("Order", PLATFORM, IMPORT_ORDER["orderNo"])},
+        expect=('"__typename": "Order"', '"amountPaid"'),
+    ),
     "{": GraphQLRun(CUSTOMS, expect=('"orderCount"',)),
 }
 # Bare "{" is ambiguous: the statistics and credit queries both begin so; told apart by body.
 GRAPHQL_BY_BODY: dict[str, GraphQLRun] = {
     "statistics(groupBy": GraphQLRun(CUSTOMS, expect=('"orderCount"', '"band"')),
     "creditStatistics": GraphQLRun(CUSTOMS, expect=('"evaluation"', '"byClass"')),
+    "orders(last: 10)": GraphQLRun(CUSTOMS, expect=('"hasPreviousPage"', '"startCursor"')),
 }
 
 

@@ -36,6 +36,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLInputObjectType,
+    GraphQLInterfaceType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
@@ -51,6 +52,7 @@ from hub.app import create_app
 from hub.auth import clients
 from hub.config import Settings
 from hub.db import unit_of_work
+from hub.graphql.node import global_id
 from hub.graphql.schema import build_schema
 from hub.standards.categories import shipped_categories
 from hub.standards.shipped import publish_shipped
@@ -468,6 +470,10 @@ def selection(type_: Any, depth: int = 0, limit: int = MAX_DEPTH) -> str:
     if isinstance(named, GraphQLUnionType):
         parts = [f"... on {t.name} {selection(t, depth, limit)}" for t in named.types]
         return "{ __typename " + " ".join(parts) + " }"
+    if isinstance(named, GraphQLInterfaceType):  # Node: every type that implements it
+        types = SCHEMA.get_possible_types(named)
+        parts = [f"... on {t.name} {selection(t, depth, limit)}" for t in types]
+        return "{ __typename " + " ".join(parts) + " }"
     assert isinstance(named, GraphQLObjectType), named
     parts = []
     for name, field_ in named.fields.items():
@@ -544,6 +550,7 @@ def variants(
         # Tree sizes of the verifiable log's consistency proofs (hashes only, no payloads).
         "from": [1],
         "to": [2],
+        "ids": [[]],  # node/nodes get the seeded records' global ids below
         "groupBy": [[Enum_(d)] for d in SCHEMA.get_type("StatisticsDimension").values]  # type: ignore[union-attr]
         + [[], [Enum_(d) for d in SCHEMA.get_type("StatisticsDimension").values]],  # type: ignore[union-attr]
     }
@@ -562,6 +569,10 @@ def variants(
         base = [{"id": s} for s in STANDARD_OF.values()]
     if field_name == "declaration":
         base = [{"id": i} for i in seeded.declaration_ids]
+    if field_name in ("node", "nodes"):
+        ids = [str(global_id("Order", e, o)) for e, o in seeded.orders]
+        ids += [str(global_id("Enterprise", c)) for c in required["code"]]
+        base = [{"id": i} for i in ids] if field_name == "node" else [{"ids": ids[:100]}]
     found = list(base)
     if "first" in arguments:
         found = [b | {"first": 20} for b in found]
